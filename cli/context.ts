@@ -1,0 +1,16 @@
+// Builds the runtime context for a command: state store, host facts, and the sentry launcher
+// (which loads libmoat only when a command actually starts a sentry).
+import type { RuntimeContext } from "../core/container/context.ts";
+import { realHost } from "../core/plan/host.ts";
+import { StateStore } from "../core/state/store.ts";
+import type { CliLogger } from "./log.ts";
+
+export function makeContext(root: string, log: CliLogger): RuntimeContext {
+  return {
+    store: new StateStore(root),
+    host: realHost,
+    launcher: async () => (await import("../ffi/launcher.ts")).sentryLauncher(),
+    log,
+    logPath: log.path,
+  };
+}

@@ -1,0 +1,191 @@
+// `create`: validate the bundle, plan, start the sentry and wait until the container's init is
+// set up and blocked before its execve (runtime-spec lifecycle steps 1-5).
+import { buildPlan } from "../plan/resolve.ts";
+import { encodePlan } from "../plan/encode.ts";
+import { parseReply, readLine } from "../sentry/client.ts";
+import { parseSpec, requireProcess } from "../spec/mod.ts";
+import type { Spec } from "../spec/types.ts";
+import { RuntimeError } from "../state/errors.ts";
+import { readProcStat } from "../state/liveness.ts";
+import { writeFileAtomic } from "../state/store.ts";
+import type { ContainerRecord } from "../state/types.ts";
+import type { RuntimeContext } from "./context.ts";
+import { destroy, killSentry } from "./destroy.ts";
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** How long to wait for the sentry to report (ms). */
+  timeoutMs?: number;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** The sentry process; `run` waits on it, `create` lets it go. */
+  sentry: Deno.ChildProcess;
+}
+
+export function loadSpec(bundle: string): Spec {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${bundle}/config.json`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new RuntimeError(`open ${bundle}/config.json: no such file or directory`);
+    }
+    throw e;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`${bundle}/config.json: invalid JSON: ${(e as Error).message}`);
+  }
+  const spec = parseSpec(raw);
+  requireProcess(spec);
+  return spec;
+}
+
+export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<Created> {
+  const bundle = absolutePath(opts.bundle);
+  const spec = loadSpec(bundle);
+  const lock = ctx.store.claim(opts.id);
+  const dir = ctx.store.dir(opts.id);
+  const notifySocket = `${dir}/notify.sock`;
+  const controlSocket = `${dir}/sentry.sock`;
+  if (controlSocket.length >= 108) {
+    ctx.store.remove(opts.id);
+    lock.release();
+    throw new RuntimeError(`state directory ${dir} is too long for a unix socket path`);
+  }
+  let sentry: Deno.ChildProcess | undefined;
+  let listener: Deno.UnixListener | undefined;
+  try {
+    const { preserveFds, env } = socketActivation(opts.preserveFds ?? 0, spec.process!.env ?? []);
+    spec.process!.env = env;
+    const plan = buildPlan(spec, {
+      id: opts.id,
+      bundle,
+      notifySocket,
+      controlSocket,
+      logPath: `${dir}/sentry.log`,
+      noPivot: opts.noPivot ?? false,
+      noNewKeyring: opts.noNewKeyring ?? false,
+      preserveFds,
+    }, ctx.host);
+    const planPath = `${dir}/plan`;
+    Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
+
+    const record: ContainerRecord = {
+      id: opts.id,
+      ociVersion: spec.ociVersion,
+      bundle,
+      rootfs: plan.rootfs,
+      created: rfc3339Nano(new Date()),
+      owner: "",
+      annotations: spec.annotations,
+      status: "creating",
+      pid: 0,
+      pidStartTime: 0,
+      initPid: 0,
+      controlSocket,
+    };
+    listener = Deno.listen({ transport: "unix", path: notifySocket });
+    sentry = (await ctx.launcher()).spawn(planPath);
+    record.pid = sentry.pid;
+    record.pidStartTime = readProcStat(sentry.pid)?.startTime ?? 0;
+    ctx.store.write(record);
+
+    const reply = await awaitReport(listener, sentry, opts.timeoutMs ?? 60_000);
+    const { ok, rest } = parseReply(reply);
+    if (!ok) throw new RuntimeError(rest);
+    const [, initPid] = rest.split(" ").map(Number);
+    record.initPid = initPid;
+    record.status = "created";
+    ctx.store.write(record);
+    Deno.removeSync(planPath);
+    if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);
+    return { record, sentry };
+  } catch (e) {
+    if (sentry) await killSentry(sentry);
+    destroy(ctx, opts.id);
+    throw e;
+  } finally {
+    listener?.close();
+    try {
+      Deno.removeSync(notifySocket);
+    } catch { /* already gone with the directory */ }
+    lock.release();
+  }
+}
+
+/** The sentry's one-line report, or an error if it dies or times out first. */
+async function awaitReport(
+  listener: Deno.UnixListener,
+  sentry: Deno.ChildProcess,
+  timeoutMs: number,
+): Promise<string> {
+  const report = (async () => {
+    const conn = await listener.accept();
+    try {
+      return await readLine(conn);
+    } finally {
+      conn.close();
+    }
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RuntimeError(`sentry did not report within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const died = sentry.status.then(async (st) => {
+    // The sentry reports before exiting: give a report already queued a moment to be read.
+    const grace = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new RuntimeError(`sentry exited before reporting (${describeStatus(st)})`)),
+        500,
+      )
+    );
+    return await Promise.race([report, grace]);
+  });
+  try {
+    return await Promise.race([report, died, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeStatus(st: Deno.CommandStatus): string {
+  return st.signal ? `signal ${st.signal}` : `exit status ${st.code}`;
+}
+
+/**
+ * systemd socket activation (runc utils_linux.go): when LISTEN_PID is ours, its LISTEN_FDS come
+ * first and the container sees LISTEN_PID=1.
+ */
+function socketActivation(preserve: number, env: string[]): { preserveFds: number; env: string[] } {
+  const listenPid = Deno.env.get("LISTEN_PID");
+  const listenFds = Number(Deno.env.get("LISTEN_FDS") ?? "0");
+  if (listenPid !== String(Deno.pid) || !Number.isSafeInteger(listenFds) || listenFds <= 0) {
+    return { preserveFds: preserve, env };
+  }
+  const rest = env.filter((e) => !e.startsWith("LISTEN_FDS=") && !e.startsWith("LISTEN_PID="));
+  return {
+    preserveFds: preserve + listenFds,
+    env: [...rest, `LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"],
+  };
+}
+
+export function rfc3339Nano(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+}
+
+function absolutePath(p: string): string {
+  return p.startsWith("/") ? p : `${Deno.cwd()}/${p}`.replace(/\/\.?$/, "");
+}

@@ -1,0 +1,32 @@
+// `start`: release the init blocked before execve; the sentry reports whether execve worked.
+import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
+import { RuntimeError } from "../state/errors.ts";
+import type { RuntimeContext } from "./context.ts";
+import { currentStatus } from "./status.ts";
+
+export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {
+  const id = ctx.store.lookup(idOrPrefix);
+  const lock = ctx.store.lock(id);
+  try {
+    const record = ctx.store.read(id);
+    const status = currentStatus(record);
+    if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
+    if (status === "running") throw new RuntimeError("cannot start an already running container");
+    if (status !== "created") {
+      throw new RuntimeError(`cannot start a container in the ${status} state`);
+    }
+    let reply: string;
+    try {
+      reply = await sentryRequest(record.controlSocket, "start");
+    } catch (e) {
+      if (e instanceof SentryGone) throw new RuntimeError("cannot start a container that has stopped");
+      throw e;
+    }
+    const { ok, rest } = parseReply(reply);
+    if (!ok) throw new RuntimeError(rest);
+    record.status = "running";
+    ctx.store.write(record);
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,24 @@
+// The status of a container as the OCI state reports it, derived from the record and liveness.
+import { isAlive } from "../state/liveness.ts";
+import type { ContainerRecord, Status } from "../state/types.ts";
+
+export function currentStatus(r: ContainerRecord): Status {
+  if (!isAlive(r.pid, r.pidStartTime)) return "stopped";
+  return r.status;
+}
+
+/** The OCI state object in runc's field order; pid is 0 once stopped. */
+export function stateObject(r: ContainerRecord, status: Status, owner = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ociVersion: r.ociVersion,
+    id: r.id,
+    pid: status === "stopped" ? 0 : r.pid,
+    status,
+    bundle: r.bundle,
+    rootfs: r.rootfs,
+    created: r.created,
+    owner,
+  };
+  if (r.annotations && Object.keys(r.annotations).length > 0) out.annotations = r.annotations;
+  return out;
+}

@@ -1,0 +1,191 @@
+// Reads plan bytes back into a LaunchPlan: used by `moat debug plan` and the round-trip tests.
+// The sentry has its own decoder in C; this one mirrors its checks so the two can be compared.
+import { DeviceTag, MountTag, NsTag, PLAN_MAGIC, PLAN_VERSION, RlimitTag, SymlinkTag, Tag } from "./tags.ts";
+import type { LaunchPlan } from "./types.ts";
+
+interface Rec {
+  tag: number;
+  value: Uint8Array;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function records(buf: Uint8Array, where: string): Rec[] {
+  const out: Rec[] = [];
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let off = 0;
+  while (off < buf.length) {
+    if (buf.length - off < 8) throw new Error(`plan: ${where}: truncated record header at ${off}`);
+    const tag = view.getUint16(off, true);
+    const len = view.getUint32(off + 4, true);
+    if (len > buf.length - off - 8) {
+      throw new Error(`plan: ${where}: record (tag ${tag}) runs past the end`);
+    }
+    out.push({ tag, value: buf.subarray(off + 8, off + 8 + len) });
+    off += 8 + len;
+  }
+  return out;
+}
+
+function str(r: Rec): string {
+  if (r.value.includes(0)) throw new Error(`plan: tag ${r.tag}: string contains a NUL byte`);
+  return utf8.decode(r.value);
+}
+
+function u64(r: Rec): bigint {
+  if (r.value.length !== 8) throw new Error(`plan: tag ${r.tag}: integer length ${r.value.length}`);
+  return new DataView(r.value.buffer, r.value.byteOffset, 8).getBigUint64(0, true);
+}
+
+const num = (r: Rec) => Number(u64(r));
+
+export function decodePlan(buf: Uint8Array): LaunchPlan {
+  if (buf.length < 12) throw new Error("plan: shorter than its header");
+  if (new TextDecoder().decode(buf.subarray(0, 4)) !== PLAN_MAGIC) throw new Error("plan: bad magic");
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== PLAN_VERSION) throw new Error(`plan: unsupported version ${version}`);
+  if (view.getUint32(8, true) !== buf.length) throw new Error("plan: length mismatch");
+
+  const p: LaunchPlan = {
+    containerId: "",
+    rootfs: "",
+    rootfsReadonly: false,
+    rootPropagation: 0,
+    noPivot: false,
+    namespaces: [],
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    args: [],
+    env: [],
+    cwd: "",
+    uid: 0,
+    gid: 0,
+    additionalGids: [],
+    caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
+    capLast: 0,
+    rlimits: [],
+    noNewPrivs: false,
+    notifySocket: "",
+    controlSocket: "",
+    preserveFds: 0,
+    pathDirs: [],
+    noNewKeyring: false,
+  };
+  for (const r of records(buf.subarray(12), "top level")) {
+    switch (r.tag) {
+      case Tag.CONTAINER_ID: p.containerId = str(r); break;
+      case Tag.ROOTFS: p.rootfs = str(r); break;
+      case Tag.ROOTFS_READONLY: p.rootfsReadonly = u64(r) === 1n; break;
+      case Tag.ROOT_PROPAGATION: p.rootPropagation = num(r); break;
+      case Tag.NO_PIVOT: p.noPivot = u64(r) === 1n; break;
+      case Tag.HOSTNAME: p.hostname = str(r); break;
+      case Tag.DOMAINNAME: p.domainname = str(r); break;
+      case Tag.NAMESPACE: {
+        const ns: LaunchPlan["namespaces"][number] = { type: 0 };
+        for (const n of records(r.value, "namespace")) {
+          if (n.tag === NsTag.TYPE) ns.type = num(n);
+          else if (n.tag === NsTag.PATH) ns.path = str(n);
+          else throw new Error(`plan: namespace: unknown tag ${n.tag}`);
+        }
+        p.namespaces.push(ns);
+        break;
+      }
+      case Tag.MOUNT: {
+        const m: LaunchPlan["mounts"][number] = {
+          source: "",
+          destination: "",
+          type: "",
+          flags: 0,
+          data: "",
+          propagation: 0,
+          remountFlags: 0,
+          createFile: false,
+        };
+        for (const n of records(r.value, "mount")) {
+          switch (n.tag) {
+            case MountTag.SOURCE: m.source = str(n); break;
+            case MountTag.DEST: m.destination = str(n); break;
+            case MountTag.TYPE: m.type = str(n); break;
+            case MountTag.FLAGS: m.flags = num(n); break;
+            case MountTag.DATA: m.data = str(n); break;
+            case MountTag.PROPAGATION: m.propagation = num(n); break;
+            case MountTag.REMOUNT_FLAGS: m.remountFlags = num(n); break;
+            case MountTag.CREATE: m.createFile = u64(n) === 1n; break;
+            default: throw new Error(`plan: mount: unknown tag ${n.tag}`);
+          }
+        }
+        p.mounts.push(m);
+        break;
+      }
+      case Tag.DEVICE: {
+        const d: LaunchPlan["devices"][number] = { path: "", mode: 0, major: 0, minor: 0, uid: 0, gid: 0 };
+        for (const n of records(r.value, "device")) {
+          switch (n.tag) {
+            case DeviceTag.PATH: d.path = str(n); break;
+            case DeviceTag.MODE: d.mode = num(n); break;
+            case DeviceTag.MAJOR: d.major = num(n); break;
+            case DeviceTag.MINOR: d.minor = num(n); break;
+            case DeviceTag.UID: d.uid = num(n); break;
+            case DeviceTag.GID: d.gid = num(n); break;
+            case DeviceTag.BIND: break;
+            case DeviceTag.HOST_PATH: d.bindFrom = str(n); break;
+            default: throw new Error(`plan: device: unknown tag ${n.tag}`);
+          }
+        }
+        p.devices.push(d);
+        break;
+      }
+      case Tag.SYMLINK: {
+        const l = { target: "", path: "" };
+        for (const n of records(r.value, "symlink")) {
+          if (n.tag === SymlinkTag.TARGET) l.target = str(n);
+          else if (n.tag === SymlinkTag.PATH) l.path = str(n);
+          else throw new Error(`plan: symlink: unknown tag ${n.tag}`);
+        }
+        p.symlinks.push(l);
+        break;
+      }
+      case Tag.MASKED_PATH: p.maskedPaths.push(str(r)); break;
+      case Tag.READONLY_PATH: p.readonlyPaths.push(str(r)); break;
+      case Tag.ARG: p.args.push(str(r)); break;
+      case Tag.ENV: p.env.push(str(r)); break;
+      case Tag.CWD: p.cwd = str(r); break;
+      case Tag.UID: p.uid = num(r); break;
+      case Tag.GID: p.gid = num(r); break;
+      case Tag.ADDITIONAL_GID: p.additionalGids.push(num(r)); break;
+      case Tag.UMASK: p.umask = num(r); break;
+      case Tag.CAP_BOUNDING: p.caps.bounding = u64(r); break;
+      case Tag.CAP_EFFECTIVE: p.caps.effective = u64(r); break;
+      case Tag.CAP_INHERITABLE: p.caps.inheritable = u64(r); break;
+      case Tag.CAP_PERMITTED: p.caps.permitted = u64(r); break;
+      case Tag.CAP_AMBIENT: p.caps.ambient = u64(r); break;
+      case Tag.CAP_LAST: p.capLast = num(r); break;
+      case Tag.RLIMIT: {
+        const l = { type: 0, soft: 0n, hard: 0n };
+        for (const n of records(r.value, "rlimit")) {
+          if (n.tag === RlimitTag.TYPE) l.type = num(n);
+          else if (n.tag === RlimitTag.SOFT) l.soft = u64(n);
+          else if (n.tag === RlimitTag.HARD) l.hard = u64(n);
+          else throw new Error(`plan: rlimit: unknown tag ${n.tag}`);
+        }
+        p.rlimits.push(l);
+        break;
+      }
+      case Tag.NO_NEW_PRIVS: p.noNewPrivs = u64(r) === 1n; break;
+      case Tag.OOM_SCORE_ADJ: p.oomScoreAdj = Number(BigInt.asIntN(64, u64(r))); break;
+      case Tag.NOTIFY_SOCKET: p.notifySocket = str(r); break;
+      case Tag.CONTROL_SOCKET: p.controlSocket = str(r); break;
+      case Tag.LOG_PATH: p.logPath = str(r); break;
+      case Tag.PRESERVE_FDS: p.preserveFds = num(r); break;
+      case Tag.PATH_DIR: p.pathDirs.push(str(r)); break;
+      case Tag.NO_NEW_KEYRING: p.noNewKeyring = u64(r) === 1n; break;
+      case Tag.SESSION_KEYRING_NAME: p.sessionKeyringName = str(r); break;
+      default: throw new Error(`plan: unknown tag ${r.tag}`);
+    }
+  }
+  return p;
+}

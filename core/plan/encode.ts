@@ -1,0 +1,147 @@
+// Turns a LaunchPlan into the versioned TLV bytes the C decoder reads (sentry/PROTOCOL.md §1).
+import { DeviceTag, MountTag, NsTag, PLAN_MAGIC, PLAN_VERSION, RlimitTag, SymlinkTag, Tag } from "./tags.ts";
+import type { LaunchPlan } from "./types.ts";
+
+const utf8 = new TextEncoder();
+
+/** Accumulates records; nested records are built with a child writer. */
+class RecordWriter {
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  #record(tag: number, value: Uint8Array): void {
+    const head = new Uint8Array(8);
+    const view = new DataView(head.buffer);
+    view.setUint16(0, tag, true);
+    view.setUint16(2, 0, true);
+    view.setUint32(4, value.length, true);
+    this.#chunks.push(head, value);
+    this.#length += 8 + value.length;
+  }
+
+  str(tag: number, value: string | undefined): void {
+    if (value === undefined) return;
+    if (value.includes("\0")) throw new Error(`plan: string for tag ${tag} contains a NUL byte`);
+    this.#record(tag, utf8.encode(value));
+  }
+
+  u64(tag: number, value: number | bigint | undefined): void {
+    if (value === undefined) return;
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
+    this.#record(tag, bytes);
+  }
+
+  flag(tag: number, on: boolean): void {
+    if (on) this.u64(tag, 1);
+  }
+
+  nest(tag: number, fill: (w: RecordWriter) => void): void {
+    const child = new RecordWriter();
+    fill(child);
+    this.#record(tag, child.bytes());
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let off = 0;
+    for (const c of this.#chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}
+
+export function encodePlan(p: LaunchPlan): Uint8Array {
+  const w = new RecordWriter();
+  w.str(Tag.CONTAINER_ID, p.containerId);
+  w.str(Tag.ROOTFS, p.rootfs);
+  w.flag(Tag.ROOTFS_READONLY, p.rootfsReadonly);
+  w.u64(Tag.ROOT_PROPAGATION, p.rootPropagation);
+  w.flag(Tag.NO_PIVOT, p.noPivot);
+  w.str(Tag.HOSTNAME, p.hostname);
+  w.str(Tag.DOMAINNAME, p.domainname);
+  for (const ns of p.namespaces) {
+    w.nest(Tag.NAMESPACE, (n) => {
+      n.u64(NsTag.TYPE, ns.type);
+      n.str(NsTag.PATH, ns.path);
+    });
+  }
+  for (const m of p.mounts) {
+    w.nest(Tag.MOUNT, (n) => {
+      n.str(MountTag.SOURCE, m.source);
+      n.str(MountTag.DEST, m.destination);
+      n.str(MountTag.TYPE, m.type);
+      n.u64(MountTag.FLAGS, m.flags);
+      n.str(MountTag.DATA, m.data);
+      n.u64(MountTag.PROPAGATION, m.propagation);
+      n.u64(MountTag.REMOUNT_FLAGS, m.remountFlags);
+      n.u64(MountTag.CREATE, m.createFile ? 1 : 0);
+    });
+  }
+  for (const d of p.devices) {
+    w.nest(Tag.DEVICE, (n) => {
+      n.str(DeviceTag.PATH, d.path);
+      n.u64(DeviceTag.MODE, d.mode);
+      n.u64(DeviceTag.MAJOR, d.major);
+      n.u64(DeviceTag.MINOR, d.minor);
+      n.u64(DeviceTag.UID, d.uid);
+      n.u64(DeviceTag.GID, d.gid);
+      if (d.bindFrom !== undefined) {
+        n.u64(DeviceTag.BIND, 1);
+        n.str(DeviceTag.HOST_PATH, d.bindFrom);
+      }
+    });
+  }
+  for (const l of p.symlinks) {
+    w.nest(Tag.SYMLINK, (n) => {
+      n.str(SymlinkTag.TARGET, l.target);
+      n.str(SymlinkTag.PATH, l.path);
+    });
+  }
+  for (const m of p.maskedPaths) w.str(Tag.MASKED_PATH, m);
+  for (const r of p.readonlyPaths) w.str(Tag.READONLY_PATH, r);
+  for (const a of p.args) w.str(Tag.ARG, a);
+  for (const e of p.env) w.str(Tag.ENV, e);
+  w.str(Tag.CWD, p.cwd);
+  w.u64(Tag.UID, p.uid);
+  w.u64(Tag.GID, p.gid);
+  for (const g of p.additionalGids) w.u64(Tag.ADDITIONAL_GID, g);
+  w.u64(Tag.UMASK, p.umask);
+  w.u64(Tag.CAP_BOUNDING, p.caps.bounding);
+  w.u64(Tag.CAP_EFFECTIVE, p.caps.effective);
+  w.u64(Tag.CAP_INHERITABLE, p.caps.inheritable);
+  w.u64(Tag.CAP_PERMITTED, p.caps.permitted);
+  w.u64(Tag.CAP_AMBIENT, p.caps.ambient);
+  w.u64(Tag.CAP_LAST, p.capLast);
+  for (const r of p.rlimits) {
+    w.nest(Tag.RLIMIT, (n) => {
+      n.u64(RlimitTag.TYPE, r.type);
+      n.u64(RlimitTag.SOFT, r.soft);
+      n.u64(RlimitTag.HARD, r.hard);
+    });
+  }
+  w.flag(Tag.NO_NEW_PRIVS, p.noNewPrivs);
+  w.u64(Tag.OOM_SCORE_ADJ, p.oomScoreAdj);
+  w.str(Tag.NOTIFY_SOCKET, p.notifySocket);
+  w.str(Tag.CONTROL_SOCKET, p.controlSocket);
+  w.str(Tag.LOG_PATH, p.logPath);
+  w.u64(Tag.PRESERVE_FDS, p.preserveFds);
+  for (const d of p.pathDirs) w.str(Tag.PATH_DIR, d);
+  w.flag(Tag.NO_NEW_KEYRING, p.noNewKeyring);
+  w.str(Tag.SESSION_KEYRING_NAME, p.sessionKeyringName);
+
+  const body = w.bytes();
+  const out = new Uint8Array(12 + body.length);
+  out.set(utf8.encode(PLAN_MAGIC), 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, PLAN_VERSION, true);
+  view.setUint32(8, out.length, true);
+  out.set(body, 12);
+  return out;
+}

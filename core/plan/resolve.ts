@@ -1,0 +1,220 @@
+// config.json + CLI options → LaunchPlan. Every decision about what the container gets is made
+// here; the C side only executes the result.
+import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from "../linux/consts.ts";
+import { CAPABILITIES, RLIMITS } from "../spec/mod.ts";
+import type { Spec } from "../spec/types.ts";
+import { expandCgroupMount } from "./cgroup_mount.ts";
+import type { HostFacts } from "./host.ts";
+import { parseMountOptions, propagationFlags } from "./mount_options.ts";
+import type { LaunchPlan, PlanDevice, PlanMount, PlanSymlink } from "./types.ts";
+
+export class PlanError extends Error {}
+
+export interface PlanOptions {
+  id: string;
+  /** Absolute bundle directory. */
+  bundle: string;
+  notifySocket: string;
+  controlSocket: string;
+  logPath?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+}
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+/** The devices every container gets (runtime-spec config-linux.md "Default Devices"). */
+const DEFAULT_DEVICES: Array<[string, number, number]> = [
+  ["/dev/null", 1, 3],
+  ["/dev/zero", 1, 5],
+  ["/dev/full", 1, 7],
+  ["/dev/random", 1, 8],
+  ["/dev/urandom", 1, 9],
+  ["/dev/tty", 5, 0],
+];
+
+export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): LaunchPlan {
+  const process = spec.process;
+  if (!process) throw new PlanError("process: missing (required to create a container)");
+  const linux = spec.linux ?? {};
+
+  const namespaces = (linux.namespaces ?? []).map((ns, i) => {
+    if (ns.type === "user") {
+      throw new PlanError(`linux.namespaces[${i}].type: user namespaces are not supported yet`);
+    }
+    if (ns.type === "time") {
+      throw new PlanError(`linux.namespaces[${i}].type: time namespaces are not supported yet`);
+    }
+    return ns.path ? { type: CLONE_NEW[ns.type], path: ns.path } : { type: CLONE_NEW[ns.type] };
+  });
+  const has = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t]);
+  const isNew = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t] && !n.path);
+  if (!has("mount")) throw new PlanError("linux.namespaces: a mount namespace is required");
+  if (spec.hostname && !isNew("uts")) {
+    throw new PlanError("hostname: unable to set hostname without a private UTS namespace");
+  }
+  if (spec.domainname && !isNew("uts")) {
+    throw new PlanError("domainname: unable to set domainname without a private UTS namespace");
+  }
+
+  const rootfs = absolute(spec.root?.path ?? "", opts.bundle);
+  if (host.kind(rootfs) !== "dir") {
+    throw new PlanError(`root.path: stat ${rootfs}: no such directory`);
+  }
+
+  const mounts: PlanMount[] = [];
+  const symlinks: PlanSymlink[] = [];
+  const readonlyPaths = [...(linux.readonlyPaths ?? [])];
+  let devBound = false;
+  (spec.mounts ?? []).forEach((m, i) => {
+    const dest = containerPath(m.destination);
+    const { flags, propagation, data } = parseMountOptions(m.options);
+    const type = m.type ?? "";
+    if (type === "cgroup") {
+      const x = expandCgroupMount(dest, flags, isNew("cgroup"), host);
+      mounts.push(...x.mounts);
+      symlinks.push(...x.symlinks);
+      readonlyPaths.push(...x.readonly);
+      return;
+    }
+    const isBind = (flags & MS.BIND) !== 0 || type === "bind";
+    let source = m.source ?? "";
+    let createFile = false;
+    if (isBind) {
+      source = absolute(source, opts.bundle);
+      const kind = host.kind(source);
+      if (kind === "missing") {
+        throw new PlanError(`mounts[${i}].source: stat ${source}: no such file or directory`);
+      }
+      createFile = kind === "file";
+      if (dest === "/dev") devBound = true;
+    }
+    const bindFlags = flags | (isBind ? MS.BIND : 0);
+    // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
+    const extra = bindFlags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+    mounts.push({
+      source,
+      destination: dest,
+      type: isBind ? "" : type,
+      flags: isBind ? bindFlags & (MS.BIND | MS.REC) : flags,
+      data,
+      propagation,
+      remountFlags: isBind && extra ? extra : 0,
+      createFile,
+    });
+  });
+
+  const devices: PlanDevice[] = [];
+  if (!devBound) {
+    for (const [path, major, minor] of DEFAULT_DEVICES) {
+      devices.push({ path, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
+    }
+    symlinks.push(
+      { target: "/proc/self/fd", path: "/dev/fd" },
+      { target: "/proc/self/fd/0", path: "/dev/stdin" },
+      { target: "/proc/self/fd/1", path: "/dev/stdout" },
+      { target: "/proc/self/fd/2", path: "/dev/stderr" },
+      { target: "pts/ptmx", path: "/dev/ptmx" },
+    );
+    if (host.kind("/proc/kcore") !== "missing") symlinks.push({ target: "/proc/kcore", path: "/dev/core" });
+  }
+  for (const d of linux.devices ?? []) {
+    const typeBits = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
+    const dev: PlanDevice = {
+      path: containerPath(d.path),
+      mode: typeBits | ((d.fileMode ?? 0o666) & 0o7777),
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    };
+    const at = devices.findIndex((x) => x.path === dev.path);
+    if (at >= 0) devices[at] = dev;
+    else devices.push(dev);
+  }
+
+  const capLast = host.capLast();
+  const caps = process.capabilities ?? {};
+  const mask = (names: string[] | undefined) => {
+    let m = 0n;
+    for (const n of names ?? []) {
+      const bit = CAPABILITIES[n];
+      // runc ignores capabilities the running kernel does not know.
+      if (bit !== undefined && bit <= capLast) m |= 1n << BigInt(bit);
+    }
+    return m;
+  };
+
+  const env = process.env ?? [];
+  const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
+
+  return {
+    containerId: opts.id,
+    rootfs,
+    rootfsReadonly: spec.root?.readonly === true,
+    rootPropagation: linux.rootfsPropagation
+      ? propagationFlags(linux.rootfsPropagation)!
+      : MS.SLAVE | MS.REC,
+    noPivot: opts.noPivot,
+    hostname: spec.hostname || undefined,
+    domainname: spec.domainname || undefined,
+    namespaces,
+    mounts,
+    devices,
+    symlinks,
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths,
+    args: process.args ?? [],
+    env,
+    cwd: process.cwd,
+    uid: process.user?.uid ?? 0,
+    gid: process.user?.gid ?? 0,
+    additionalGids: process.user?.additionalGids ?? [],
+    umask: process.user?.umask,
+    caps: {
+      bounding: mask(caps.bounding),
+      effective: mask(caps.effective),
+      inheritable: mask(caps.inheritable),
+      permitted: mask(caps.permitted),
+      ambient: mask(caps.ambient),
+    },
+    capLast,
+    rlimits: (process.rlimits ?? []).map((r) => ({
+      type: RLIMITS[r.type],
+      soft: rlimitValue(r.soft),
+      hard: rlimitValue(r.hard),
+    })),
+    noNewPrivs: process.noNewPrivileges === true,
+    oomScoreAdj: process.oomScoreAdj,
+    notifySocket: opts.notifySocket,
+    controlSocket: opts.controlSocket,
+    logPath: opts.logPath,
+    preserveFds: opts.preserveFds,
+    pathDirs: pathVar.split(":").filter((d) => d !== ""),
+    noNewKeyring: opts.noNewKeyring,
+    sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
+  };
+}
+
+function rlimitValue(v: number): bigint {
+  // JSON numbers lose precision above 2^53: treat anything at the top of the range as infinity.
+  return v >= 2 ** 64 - 1 || v < 0 ? RLIM_INFINITY : BigInt(Math.trunc(v));
+}
+
+/** Absolute, clean path inside the container (relative destinations are relative to /). */
+export function containerPath(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") parts.pop();
+    else parts.push(seg);
+  }
+  return "/" + parts.join("/");
+}
+
+function absolute(p: string, base: string): string {
+  if (p.startsWith("/")) return p;
+  return `${base}/${p}`.replace(/\/+/g, "/").replace(/\/\.$/, "");
+}

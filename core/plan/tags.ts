@@ -1,0 +1,66 @@
+// Record tags of the plan encoding, version 1 (sentry/PROTOCOL.md §1). Keep in sync with plan.h.
+export const PLAN_MAGIC = "MOAT";
+export const PLAN_VERSION = 1;
+
+export const Tag = {
+  ROOTFS: 1,
+  ROOTFS_READONLY: 2,
+  ROOT_PROPAGATION: 3,
+  NO_PIVOT: 4,
+  HOSTNAME: 5,
+  DOMAINNAME: 6,
+  NAMESPACE: 7,
+  MOUNT: 8,
+  DEVICE: 9,
+  SYMLINK: 10,
+  MASKED_PATH: 11,
+  READONLY_PATH: 12,
+  ARG: 13,
+  ENV: 14,
+  CWD: 15,
+  UID: 16,
+  GID: 17,
+  ADDITIONAL_GID: 18,
+  UMASK: 19,
+  CAP_BOUNDING: 20,
+  CAP_EFFECTIVE: 21,
+  CAP_INHERITABLE: 22,
+  CAP_PERMITTED: 23,
+  CAP_AMBIENT: 24,
+  CAP_LAST: 25,
+  RLIMIT: 26,
+  NO_NEW_PRIVS: 27,
+  OOM_SCORE_ADJ: 28,
+  NOTIFY_SOCKET: 29,
+  CONTROL_SOCKET: 30,
+  LOG_PATH: 31,
+  PRESERVE_FDS: 32,
+  PATH_DIR: 33,
+  NO_NEW_KEYRING: 34,
+  SESSION_KEYRING_NAME: 35,
+  CONTAINER_ID: 36,
+} as const;
+
+export const NsTag = { TYPE: 1, PATH: 2 } as const;
+export const MountTag = {
+  SOURCE: 1,
+  DEST: 2,
+  TYPE: 3,
+  FLAGS: 4,
+  DATA: 5,
+  PROPAGATION: 6,
+  REMOUNT_FLAGS: 7,
+  CREATE: 8,
+} as const;
+export const DeviceTag = {
+  PATH: 1,
+  MODE: 2,
+  MAJOR: 3,
+  MINOR: 4,
+  UID: 5,
+  GID: 6,
+  BIND: 7,
+  HOST_PATH: 8,
+} as const;
+export const SymlinkTag = { TARGET: 1, PATH: 2 } as const;
+export const RlimitTag = { TYPE: 1, SOFT: 2, HARD: 3 } as const;

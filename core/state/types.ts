@@ -1,0 +1,22 @@
+// What `create` records for every later call (DESIGN §7): engines do not repeat global flags.
+
+export type Status = "creating" | "created" | "running" | "paused" | "stopped";
+
+export interface ContainerRecord {
+  id: string;
+  ociVersion: string;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 with nanoseconds, UTC. */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** Last status written by moat; "stopped" is derived from the sentry's liveness. */
+  status: "creating" | "created" | "running";
+  /** The sentry: the pid engines see, and its start time (clock ticks) against pid reuse. */
+  pid: number;
+  pidStartTime: number;
+  /** Host pid of the container's init. */
+  initPid: number;
+  controlSocket: string;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# First command of the README: on a fresh Debian 12 machine (root, Node/npm, gcc) install what moat
+# needs, build libmoat and the sentry, and run a demo container from a busybox-static bundle.
+# Set MOAT_NO_DEMO=1 to skip the demo.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install.sh: run as root (it installs Debian packages and runs a container)" >&2
+  exit 1
+fi
+
+# Debian packages: musl (the static sentry), libseccomp (linked statically), busybox-static (the
+# demo and test rootfs), runc and crun (side-by-side benchmarks).
+pkgs=(make gcc musl-tools libseccomp-dev busybox-static runc crun)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Deno itself comes from the npm registry, into this project's node_modules.
+if [ ! -x node_modules/@deno/linux-x64-glibc/deno ]; then
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+make -C sentry -s
+
+if [ -z "${MOAT_NO_DEMO:-}" ]; then
+  node_modules/@deno/linux-x64-glibc/deno task demo
+fi

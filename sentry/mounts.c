@@ -1,0 +1,342 @@
+/* The container's filesystem view (OCI runtime spec: root, mounts, linux.devices,
+ * maskedPaths, readonlyPaths), built in the init's new mount namespace.
+ *
+ * Every container path is resolved *inside* the rootfs with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS), missing components are created relative to directory fds,
+ * and mounts target /proc/self/fd/N of the resolved O_PATH fd. A symlink planted in the
+ * image can therefore never redirect a mount onto the host (the CVE-2021-30465 class). */
+#include "kabi.h"
+#include "sentry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define FDPATH_LEN 32
+
+static int open_in_root(int rootfd, const char *path)
+{
+	struct moat_open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+static const char *fdpath(char *buf, int fd)
+{
+	snprintf(buf, FDPATH_LEN, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+enum { CREATE_NONE = -1, CREATE_DIR = 0, CREATE_FILE = 1 };
+
+/* Resolve path in the root; with create, make missing components one by one (directories,
+ * and the last one as a directory or an empty file). Returns an O_PATH fd or -1/errno. */
+static int resolve(int rootfd, const char *path, int create)
+{
+	int fd = open_in_root(rootfd, path);
+	if (fd >= 0 || errno != ENOENT || create == CREATE_NONE)
+		return fd;
+
+	char buf[4097];
+	size_t len = strlen(path);
+	if (len >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	int parent = open_in_root(rootfd, "/");
+	if (parent < 0)
+		return -1;
+	size_t i = 0;
+	for (;;) {
+		while (buf[i] == '/')
+			i++;
+		if (!buf[i])
+			return parent;
+		size_t s = i;
+		while (buf[i] && buf[i] != '/')
+			i++;
+		size_t e = i, j = i;
+		while (buf[j] == '/')
+			j++;
+		int last = buf[j] == 0;
+		char saved = buf[e];
+		buf[e] = 0;
+		fd = open_in_root(rootfd, buf);
+		if (fd < 0 && errno == ENOENT) {
+			int r;
+			if (last && create == CREATE_FILE) {
+				r = openat(parent, buf + s, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(parent, buf + s, 0755);
+			}
+			if (r < 0 && errno != EEXIST) {
+				int er = errno;
+				close(parent);
+				errno = er;
+				return -1;
+			}
+			fd = open_in_root(rootfd, buf);
+		}
+		buf[e] = saved;
+		int er = errno;
+		close(parent);
+		if (fd < 0) {
+			errno = er;
+			return -1;
+		}
+		parent = fd;
+	}
+}
+
+/* Split a container path into the resolved (created) parent directory and the last name. */
+static int resolve_parent(int rootfd, const char *path, char *name, size_t namelen)
+{
+	char dir[4097];
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, len);
+	dir[len] = 0;
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dir;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..") || strlen(base) >= namelen) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(name, base, strlen(base) + 1);
+	if (slash)
+		slash[1] = 0;
+	else
+		dir[0] = 0;
+	return resolve(rootfd, dir[0] ? dir : "/", CREATE_DIR);
+}
+
+/* Mount flags the kernel may have locked on this mount (nosuid/nodev/noexec/atime, and
+ * ro): a remount that drops them fails with EPERM inside a user namespace, so every
+ * remount carries over what statfs reports. */
+static unsigned long locked_flags(int fd)
+{
+	struct statfs s;
+	if (fstatfs(fd, &s) != 0)
+		return 0;
+	unsigned long f = 0;
+	if (s.f_flags & MOAT_ST_NOSUID)
+		f |= MS_NOSUID;
+	if (s.f_flags & MOAT_ST_NODEV)
+		f |= MS_NODEV;
+	if (s.f_flags & MOAT_ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (s.f_flags & MOAT_ST_NOATIME)
+		f |= MS_NOATIME;
+	if (s.f_flags & MOAT_ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (s.f_flags & MOAT_ST_RELATIME)
+		f |= MS_RELATIME;
+	if (s.f_flags & MOAT_ST_RDONLY)
+		f |= MS_RDONLY;
+	return f;
+}
+
+/* Bind remount of an existing target, keeping the locked flags. */
+static int remount_bind(int rootfd, const char *path, unsigned long flags)
+{
+	char fp[FDPATH_LEN];
+	int fd = resolve(rootfd, path, CREATE_NONE);
+	if (fd < 0)
+		return -1;
+	int r = mount(NULL, fdpath(fp, fd), NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(fd), NULL);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static const char *mount_name(const struct plan_mount *m)
+{
+	if (m->type && m->type[0])
+		return m->type;
+	return m->source && m->source[0] ? m->source : "bind";
+}
+
+static void do_mount(int rootfd, const struct plan_mount *m)
+{
+	char fp[FDPATH_LEN];
+	int fd = resolve(rootfd, m->dest, m->create ? CREATE_FILE : CREATE_DIR);
+	if (fd < 0)
+		init_die("mount %s to %s: resolve destination: %s", mount_name(m), m->dest, errstr(errno));
+	const char *type = (m->type && m->type[0]) ? m->type : NULL;
+	const char *data = (m->data && m->data[0]) ? m->data : NULL;
+	const char *src = m->source ? m->source : "";
+	if (mount(src, fdpath(fp, fd), type, (unsigned long)m->flags, data) != 0)
+		init_die("mount %s to %s: %s", mount_name(m), m->dest, errstr(errno));
+	close(fd);
+
+	/* the bind itself ignores ro/nosuid/...: they need a second, remount step */
+	if (m->remount_flags && remount_bind(rootfd, m->dest, (unsigned long)m->remount_flags) != 0)
+		init_die("remount %s (%#llx): %s", m->dest, (unsigned long long)m->remount_flags,
+			 errstr(errno));
+	if (m->propagation) {
+		fd = resolve(rootfd, m->dest, CREATE_NONE);
+		if (fd < 0 || mount(NULL, fdpath(fp, fd), NULL, (unsigned long)m->propagation, NULL) != 0)
+			init_die("set propagation of %s: %s", m->dest, errstr(errno));
+		close(fd);
+	}
+}
+
+static void do_device(int rootfd, const struct plan_device *d)
+{
+	char name[256], fp[FDPATH_LEN];
+	int dir = resolve_parent(rootfd, d->path, name, sizeof name);
+	if (dir < 0)
+		init_die("create device %s: %s", d->path, errstr(errno));
+	/* the image may ship its own /dev entries: the spec's device wins */
+	if (unlinkat(dir, name, 0) != 0 && errno != ENOENT)
+		init_die("replace %s: %s", d->path, errstr(errno));
+	if (d->bind) {
+		int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (f < 0)
+			init_die("create %s: %s", d->path, errstr(errno));
+		close(f);
+		int t = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0 || mount(d->host_path, fdpath(fp, t), NULL, MS_BIND, NULL) != 0)
+			init_die("bind device %s to %s: %s", d->host_path, d->path, errstr(errno));
+		close(t);
+	} else {
+		if (mknodat(dir, name, (mode_t)d->mode, makedev((unsigned)d->major, (unsigned)d->minor)) != 0)
+			init_die("mknod %s: %s", d->path, errstr(errno));
+		/* mknod is subject to the umask; the spec's mode is not */
+		if (fchmodat(dir, name, (mode_t)(d->mode & 07777), 0) != 0)
+			init_die("chmod %s: %s", d->path, errstr(errno));
+	}
+	if (fchownat(dir, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) != 0)
+		init_die("chown %s: %s", d->path, errstr(errno));
+	close(dir);
+}
+
+static void do_symlink(int rootfd, const struct plan_symlink *l)
+{
+	char name[256];
+	int dir = resolve_parent(rootfd, l->path, name, sizeof name);
+	if (dir < 0)
+		init_die("symlink %s: %s", l->path, errstr(errno));
+	if (symlinkat(l->target, dir, name) != 0 && errno != EEXIST)
+		init_die("symlink %s -> %s: %s", l->path, l->target, errstr(errno));
+	close(dir);
+}
+
+/* Swap the process root for the container rootfs; the old root is detached so the
+ * container holds no reference to the host's tree. */
+static void enter_root(const struct plan *p, int rootfd)
+{
+	if (fchdir(rootfd) != 0)
+		init_die("chdir to rootfs %s: %s", p->rootfs, errstr(errno));
+	if (p->no_pivot) {
+		/* for ramfs roots where pivot_root is impossible (runc --no-pivot) */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) != 0)
+			init_die("move rootfs to /: %s", errstr(errno));
+		if (chroot(".") != 0)
+			init_die("chroot: %s", errstr(errno));
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") != 0)
+			init_die("pivot_root %s: %s", p->rootfs, errstr(errno));
+		/* the old root is now stacked under "."; make it a slave first so the detach
+		 * cannot propagate an unmount back to the host when "/" was shared */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) != 0)
+			init_die("make old root rslave: %s", errstr(errno));
+		if (umount2(".", MNT_DETACH) != 0)
+			init_die("detach old root: %s", errstr(errno));
+	}
+	if (chdir("/") != 0)
+		init_die("chdir to /: %s", errstr(errno));
+}
+
+/* maskedPaths: hide kernel files (/proc/kcore, /sys/firmware, ...) behind /dev/null or an
+ * empty read-only tmpfs; paths the kernel does not have are skipped. */
+static void do_masked(int rootfd, const char *path)
+{
+	char fp[FDPATH_LEN];
+	int fd = resolve(rootfd, path, CREATE_NONE);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		init_die("mask %s: %s", path, errstr(errno));
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		init_die("mask %s: %s", path, errstr(errno));
+	int r = S_ISDIR(st.st_mode) ? mount("tmpfs", fdpath(fp, fd), "tmpfs", MS_RDONLY, NULL)
+				    : mount("/dev/null", fdpath(fp, fd), NULL, MS_BIND, NULL);
+	if (r != 0)
+		init_die("mask %s: %s", path, errstr(errno));
+	close(fd);
+}
+
+/* readonlyPaths: bind the path onto itself, then make that bind read-only. */
+static void do_readonly(int rootfd, const char *path)
+{
+	char fp[FDPATH_LEN];
+	int fd = resolve(rootfd, path, CREATE_NONE);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		init_die("make %s read-only: %s", path, errstr(errno));
+	}
+	fdpath(fp, fd);
+	if (mount(fp, fp, NULL, MS_BIND | MS_REC, NULL) != 0)
+		init_die("make %s read-only: bind: %s", path, errstr(errno));
+	close(fd);
+	if (remount_bind(rootfd, path, MS_RDONLY) != 0)
+		init_die("make %s read-only: remount: %s", path, errstr(errno));
+}
+
+void mounts_setup(const struct plan *p)
+{
+	/* keep container mounts from leaking to the host (TS sends MS_SLAVE|MS_REC by default) */
+	if (p->root_propagation && mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL) != 0)
+		init_die("set root propagation %#llx: %s", (unsigned long long)p->root_propagation,
+			 errstr(errno));
+	/* pivot_root needs the new root to be a mount point */
+	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
+		init_die("bind rootfs %s: %s", p->rootfs, errstr(errno));
+	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		init_die("open rootfs %s: %s", p->rootfs, errstr(errno));
+
+	for (size_t i = 0; i < p->n_mounts; i++)
+		do_mount(rootfd, &p->mounts[i]);
+	for (size_t i = 0; i < p->n_devices; i++)
+		do_device(rootfd, &p->devices[i]);
+	for (size_t i = 0; i < p->n_symlinks; i++)
+		do_symlink(rootfd, &p->symlinks[i]);
+
+	enter_root(p, rootfd);
+	close(rootfd);
+
+	/* from here on the container's "/" is the root for resolution */
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		init_die("open /: %s", errstr(errno));
+	for (size_t i = 0; i < p->n_masked; i++)
+		do_masked(rootfd, p->masked[i]);
+	for (size_t i = 0; i < p->n_readonly; i++)
+		do_readonly(rootfd, p->readonly[i]);
+	if (p->rootfs_readonly && remount_bind(rootfd, "/", MS_RDONLY) != 0)
+		init_die("make rootfs read-only: %s", errstr(errno));
+	close(rootfd);
+}

@@ -1,0 +1,648 @@
+/* Bounds-checked decoder of the launch plan (PROTOCOL.md §1).
+ *
+ * The plan crosses a trust boundary (a file written by the TypeScript side, and random
+ * bytes from the fuzzer through libmoat), so every length is checked before it is read,
+ * every list has a limit, and anything unknown is rejected: a plan we do not fully
+ * understand must not start a container with fewer restrictions than intended. */
+#include "plan.h"
+#include "kabi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STR_MAX 4096u
+#define ARG_MAX_LEN (128u * 1024u)
+#define SUN_PATH_MAX 108u
+#define PRESERVE_FDS_MAX 65536u
+#define ID_MAX 0xfffffffeu /* (uid_t)-1 means "unchanged" to the kernel */
+
+/* MS_* bits (values fixed by the kernel ABI; spelled out so libmoat and the sentry agree) */
+#define P_MS_REC 0x4000u
+#define P_MS_UNBINDABLE (1u << 17)
+#define P_MS_PRIVATE (1u << 18)
+#define P_MS_SLAVE (1u << 19)
+#define P_MS_SHARED (1u << 20)
+#define PROPAGATION_MASK (P_MS_REC | P_MS_UNBINDABLE | P_MS_PRIVATE | P_MS_SLAVE | P_MS_SHARED)
+
+enum kind { K_STR, K_U64, K_I64, K_NEST, K_BYTES };
+
+struct tagspec {
+	const char *name;
+	enum kind kind;
+	unsigned max;     /* most occurrences allowed (0: tag unknown) */
+	unsigned min;     /* required occurrences */
+	unsigned strmax;  /* for K_STR */
+};
+
+static const struct tagspec top[T_MAX_TOP + 1] = {
+	[T_ROOTFS] = {"ROOTFS", K_STR, 1, 1, STR_MAX},
+	[T_ROOTFS_READONLY] = {"ROOTFS_READONLY", K_U64, 1, 0, 0},
+	[T_ROOT_PROPAGATION] = {"ROOT_PROPAGATION", K_U64, 1, 0, 0},
+	[T_NO_PIVOT] = {"NO_PIVOT", K_U64, 1, 0, 0},
+	[T_HOSTNAME] = {"HOSTNAME", K_STR, 1, 0, STR_MAX},
+	[T_DOMAINNAME] = {"DOMAINNAME", K_STR, 1, 0, STR_MAX},
+	[T_NAMESPACE] = {"NAMESPACE", K_NEST, PLAN_MAX_NS, 0, 0},
+	[T_MOUNT] = {"MOUNT", K_NEST, 512, 0, 0},
+	[T_DEVICE] = {"DEVICE", K_NEST, 512, 0, 0},
+	[T_SYMLINK] = {"SYMLINK", K_NEST, 64, 0, 0},
+	[T_MASKED_PATH] = {"MASKED_PATH", K_STR, 512, 0, STR_MAX},
+	[T_READONLY_PATH] = {"READONLY_PATH", K_STR, 512, 0, STR_MAX},
+	[T_ARG] = {"ARG", K_STR, 4096, 1, ARG_MAX_LEN},
+	[T_ENV] = {"ENV", K_STR, 4096, 0, ARG_MAX_LEN},
+	[T_CWD] = {"CWD", K_STR, 1, 1, STR_MAX},
+	[T_UID] = {"UID", K_U64, 1, 0, 0},
+	[T_GID] = {"GID", K_U64, 1, 0, 0},
+	[T_ADDITIONAL_GID] = {"ADDITIONAL_GID", K_U64, 256, 0, 0},
+	[T_UMASK] = {"UMASK", K_U64, 1, 0, 0},
+	[T_CAP_BOUNDING] = {"CAP_BOUNDING", K_U64, 1, 0, 0},
+	[T_CAP_EFFECTIVE] = {"CAP_EFFECTIVE", K_U64, 1, 0, 0},
+	[T_CAP_INHERITABLE] = {"CAP_INHERITABLE", K_U64, 1, 0, 0},
+	[T_CAP_PERMITTED] = {"CAP_PERMITTED", K_U64, 1, 0, 0},
+	[T_CAP_AMBIENT] = {"CAP_AMBIENT", K_U64, 1, 0, 0},
+	[T_CAP_LAST] = {"CAP_LAST", K_U64, 1, 1, 0},
+	[T_RLIMIT] = {"RLIMIT", K_NEST, PLAN_MAX_RLIMITS, 0, 0},
+	[T_NO_NEW_PRIVS] = {"NO_NEW_PRIVS", K_U64, 1, 0, 0},
+	[T_OOM_SCORE_ADJ] = {"OOM_SCORE_ADJ", K_I64, 1, 0, 0},
+	[T_NOTIFY_SOCKET] = {"NOTIFY_SOCKET", K_STR, 1, 1, SUN_PATH_MAX - 1},
+	[T_CONTROL_SOCKET] = {"CONTROL_SOCKET", K_STR, 1, 1, SUN_PATH_MAX - 1},
+	[T_LOG_PATH] = {"LOG_PATH", K_STR, 1, 0, STR_MAX},
+	[T_PRESERVE_FDS] = {"PRESERVE_FDS", K_U64, 1, 0, 0},
+	[T_PATH_DIR] = {"PATH_DIR", K_STR, 256, 0, STR_MAX},
+	[T_NO_NEW_KEYRING] = {"NO_NEW_KEYRING", K_U64, 1, 0, 0},
+	[T_SESSION_KEYRING_NAME] = {"SESSION_KEYRING_NAME", K_STR, 1, 0, STR_MAX},
+	[T_CONTAINER_ID] = {"CONTAINER_ID", K_STR, 1, 1, STR_MAX},
+};
+
+/* nested tags */
+enum { NS_TYPE = 1, NS_PATH, NS_MAX = NS_PATH };
+static const struct tagspec ns_tags[NS_MAX + 1] = {
+	[NS_TYPE] = {"NS_TYPE", K_U64, 1, 1, 0},
+	[NS_PATH] = {"NS_PATH", K_STR, 1, 0, STR_MAX},
+};
+enum { M_SOURCE = 1, M_DEST, M_TYPE, M_FLAGS, M_DATA, M_PROPAGATION, M_REMOUNT_FLAGS, M_CREATE,
+       M_MODE, M_MAX = M_MODE };
+static const struct tagspec mount_tags[M_MAX + 1] = {
+	[M_SOURCE] = {"M_SOURCE", K_STR, 1, 0, STR_MAX},
+	[M_DEST] = {"M_DEST", K_STR, 1, 1, STR_MAX},
+	[M_TYPE] = {"M_TYPE", K_STR, 1, 0, STR_MAX},
+	[M_FLAGS] = {"M_FLAGS", K_U64, 1, 0, 0},
+	[M_DATA] = {"M_DATA", K_STR, 1, 0, STR_MAX},
+	[M_PROPAGATION] = {"M_PROPAGATION", K_U64, 1, 0, 0},
+	[M_REMOUNT_FLAGS] = {"M_REMOUNT_FLAGS", K_U64, 1, 0, 0},
+	[M_CREATE] = {"M_CREATE", K_U64, 1, 0, 0},
+	[M_MODE] = {"M_MODE", K_U64, 1, 0, 0},
+};
+enum { D_PATH = 1, D_MODE, D_MAJOR, D_MINOR, D_UID, D_GID, D_BIND, D_HOST_PATH, D_MAX = D_HOST_PATH };
+static const struct tagspec dev_tags[D_MAX + 1] = {
+	[D_PATH] = {"D_PATH", K_STR, 1, 1, STR_MAX},
+	[D_MODE] = {"D_MODE", K_U64, 1, 1, 0},
+	[D_MAJOR] = {"D_MAJOR", K_U64, 1, 0, 0},
+	[D_MINOR] = {"D_MINOR", K_U64, 1, 0, 0},
+	[D_UID] = {"D_UID", K_U64, 1, 0, 0},
+	[D_GID] = {"D_GID", K_U64, 1, 0, 0},
+	[D_BIND] = {"D_BIND", K_U64, 1, 0, 0},
+	[D_HOST_PATH] = {"D_HOST_PATH", K_STR, 1, 0, STR_MAX},
+};
+enum { L_TARGET = 1, L_PATH, L_MAX = L_PATH };
+static const struct tagspec link_tags[L_MAX + 1] = {
+	[L_TARGET] = {"L_TARGET", K_STR, 1, 1, STR_MAX},
+	[L_PATH] = {"L_PATH", K_STR, 1, 1, STR_MAX},
+};
+enum { R_TYPE = 1, R_SOFT, R_HARD, R_MAX = R_HARD };
+static const struct tagspec rlimit_tags[R_MAX + 1] = {
+	[R_TYPE] = {"R_TYPE", K_U64, 1, 1, 0},
+	[R_SOFT] = {"R_SOFT", K_U64, 1, 1, 0},
+	[R_HARD] = {"R_HARD", K_U64, 1, 1, 0},
+};
+
+/* Decoding context: where we are, for error messages that point at the bad record. */
+struct dec {
+	char *err;
+	size_t errlen;
+	char where[160];
+};
+
+static int fail(struct dec *d, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (d->err && d->errlen)
+		snprintf(d->err, d->errlen, "plan: %s%s%s", d->where, d->where[0] ? ": " : "", msg);
+	return -1;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* One record as found in a buffer. */
+struct rec {
+	unsigned tag;
+	const uint8_t *val;
+	uint32_t len;
+};
+
+/* Fetch the record at *off of [buf, buf+len). Returns 1 with r filled, 0 at the end, -1 on error. */
+static int next_rec(struct dec *d, const uint8_t *buf, size_t len, size_t *off, struct rec *r)
+{
+	if (*off == len)
+		return 0;
+	if (len - *off < 8)
+		return fail(d, "truncated record header (%zu bytes left)", len - *off);
+	const uint8_t *p = buf + *off;
+	r->tag = rd16(p);
+	if (rd16(p + 2) != 0)
+		return fail(d, "record tag %u has a nonzero reserved field", r->tag);
+	r->len = rd32(p + 4);
+	if ((uint64_t)r->len > len - *off - 8)
+		return fail(d, "tag %u runs past the end (%u bytes, %zu left)", r->tag, r->len,
+			    len - *off - 8);
+	r->val = p + 8;
+	*off += 8 + (size_t)r->len;
+	return 1;
+}
+
+/* Shape checks common to every tag (known tag, kind, length, repeat count). */
+static int check_shape(struct dec *d, const struct tagspec *tab, unsigned ntab, unsigned *counts,
+		       const struct rec *r)
+{
+	if (r->tag == 0 || r->tag > ntab || tab[r->tag].max == 0)
+		return fail(d, "unknown tag %u", r->tag);
+	const struct tagspec *s = &tab[r->tag];
+	if (counts[r->tag] >= s->max)
+		return s->max == 1 ? fail(d, "%s repeated", s->name)
+				   : fail(d, "more than %u %s records", s->max, s->name);
+	counts[r->tag]++;
+	switch (s->kind) {
+	case K_U64:
+	case K_I64:
+		if (r->len != 8)
+			return fail(d, "%s: u64 of length %u (must be 8)", s->name, r->len);
+		break;
+	case K_STR:
+		if (r->len > s->strmax)
+			return fail(d, "%s: string of %u bytes exceeds the limit of %u", s->name, r->len,
+				    s->strmax);
+		if (memchr(r->val, 0, r->len))
+			return fail(d, "%s: string contains a NUL byte", s->name);
+		break;
+	case K_NEST:
+	case K_BYTES:
+		break;
+	}
+	return 0;
+}
+
+static int check_required(struct dec *d, const struct tagspec *tab, unsigned ntab, const unsigned *counts)
+{
+	for (unsigned t = 1; t <= ntab; t++)
+		if (tab[t].max && counts[t] < tab[t].min)
+			return fail(d, "missing %s", tab[t].name);
+	return 0;
+}
+
+static char *dupstr(struct dec *d, const struct rec *r)
+{
+	char *s = malloc((size_t)r->len + 1);
+	if (!s) {
+		fail(d, "out of memory");
+		return NULL;
+	}
+	memcpy(s, r->val, r->len);
+	s[r->len] = 0;
+	return s;
+}
+
+static int absolute(struct dec *d, const char *name, const char *s)
+{
+	if (s[0] != '/')
+		return fail(d, "%s \"%.200s\" is not an absolute path", name, s);
+	return 0;
+}
+
+static int boolean(struct dec *d, const char *name, uint64_t v)
+{
+	if (v > 1)
+		return fail(d, "%s must be 0 or 1, not %llu", name, (unsigned long long)v);
+	return 0;
+}
+
+/* Append to a growable array whose limit check_shape already enforced. */
+static void *grow(struct dec *d, void *arr, size_t n, size_t elem, size_t extra)
+{
+	/* capacity: 4, then doubling; reallocate only when n reaches it */
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return arr;
+	size_t cap = n ? n * 2 : 4;
+	void *p = realloc(arr, (cap + extra) * elem);
+	if (!p)
+		fail(d, "out of memory");
+	return p;
+}
+
+#define PUSH(d, arr, n, extra)                                                   \
+	({                                                                       \
+		void *np_ = grow((d), (arr), (n), sizeof *(arr), (extra));       \
+		int ok_ = np_ != NULL;                                           \
+		if (ok_)                                                         \
+			(arr) = np_;                                             \
+		ok_;                                                             \
+	})
+
+static int push_str(struct dec *d, char ***arr, size_t *n, const struct rec *r, int nullterm)
+{
+	if (!PUSH(d, *arr, *n, nullterm ? 1 : 0))
+		return -1;
+	char *s = dupstr(d, r);
+	if (!s)
+		return -1;
+	(*arr)[(*n)++] = s;
+	if (nullterm)
+		(*arr)[*n] = NULL;
+	return 0;
+}
+
+static const uint64_t ns_types[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET,
+				    CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWUSER, CLONE_NEWTIME};
+
+static int dec_ns(struct dec *d, struct plan *p, const uint8_t *buf, size_t len)
+{
+	unsigned counts[NS_MAX + 1] = {0};
+	struct plan_ns *ns = &p->ns[p->n_ns++];
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, ns_tags, NS_MAX, counts, &r))
+			return -1;
+		if (r.tag == NS_TYPE) {
+			ns->type = rd64(r.val);
+			unsigned known = 0;
+			for (size_t i = 0; i < sizeof ns_types / sizeof ns_types[0]; i++)
+				known |= ns->type == ns_types[i];
+			if (!known)
+				return fail(d, "NS_TYPE %#llx is not a CLONE_NEW* flag",
+					    (unsigned long long)ns->type);
+			for (size_t i = 0; i + 1 < p->n_ns; i++)
+				if (p->ns[i].type == ns->type)
+					return fail(d, "namespace type %#llx listed twice",
+						    (unsigned long long)ns->type);
+		} else if (r.tag == NS_PATH) {
+			if (!(ns->path = dupstr(d, &r)))
+				return -1;
+			if (absolute(d, "NS_PATH", ns->path))
+				return -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	return check_required(d, ns_tags, NS_MAX, counts);
+}
+
+static int dec_mount(struct dec *d, struct plan_mount *m, const uint8_t *buf, size_t len)
+{
+	unsigned counts[M_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, mount_tags, M_MAX, counts, &r))
+			return -1;
+		switch (r.tag) {
+		case M_SOURCE: if (!(m->source = dupstr(d, &r))) return -1; break;
+		case M_DEST: if (!(m->dest = dupstr(d, &r))) return -1; break;
+		case M_TYPE: if (!(m->type = dupstr(d, &r))) return -1; break;
+		case M_DATA: if (!(m->data = dupstr(d, &r))) return -1; break;
+		case M_FLAGS: m->flags = rd64(r.val); break;
+		case M_PROPAGATION: m->propagation = rd64(r.val); break;
+		case M_REMOUNT_FLAGS: m->remount_flags = rd64(r.val); break;
+		case M_CREATE: m->create = rd64(r.val); break;
+		case M_MODE: m->mode = rd64(r.val); break;
+		}
+	}
+	if (rc < 0 || check_required(d, mount_tags, M_MAX, counts))
+		return -1;
+	if (absolute(d, "M_DEST", m->dest) || boolean(d, "M_CREATE", m->create))
+		return -1;
+	if (m->flags > 0xffffffffu || m->remount_flags > 0xffffffffu)
+		return fail(d, "mount flags out of range");
+	if (m->propagation & ~(uint64_t)PROPAGATION_MASK)
+		return fail(d, "M_PROPAGATION %#llx has non-propagation bits",
+			    (unsigned long long)m->propagation);
+	return 0;
+}
+
+static int dec_device(struct dec *d, struct plan_device *v, const uint8_t *buf, size_t len)
+{
+	unsigned counts[D_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, dev_tags, D_MAX, counts, &r))
+			return -1;
+		switch (r.tag) {
+		case D_PATH: if (!(v->path = dupstr(d, &r))) return -1; break;
+		case D_HOST_PATH: if (!(v->host_path = dupstr(d, &r))) return -1; break;
+		case D_MODE: v->mode = rd64(r.val); break;
+		case D_MAJOR: v->major = rd64(r.val); break;
+		case D_MINOR: v->minor = rd64(r.val); break;
+		case D_UID: v->uid = rd64(r.val); break;
+		case D_GID: v->gid = rd64(r.val); break;
+		case D_BIND: v->bind = rd64(r.val); break;
+		}
+	}
+	if (rc < 0 || check_required(d, dev_tags, D_MAX, counts))
+		return -1;
+	if (absolute(d, "D_PATH", v->path) || boolean(d, "D_BIND", v->bind))
+		return -1;
+	uint64_t fmt = v->mode & 0170000;
+	if ((fmt != 0020000 && fmt != 0060000 && fmt != 0010000) || v->mode > 0177777)
+		return fail(d, "D_MODE %#llo is not a char, block or fifo mode",
+			    (unsigned long long)v->mode);
+	if (v->major > 0xfffffu || v->minor > 0xfffffu)
+		return fail(d, "device number out of range");
+	if (v->uid > ID_MAX || v->gid > ID_MAX)
+		return fail(d, "device owner out of range");
+	if (v->bind && !v->host_path)
+		return fail(d, "D_BIND without D_HOST_PATH");
+	return 0;
+}
+
+static int dec_symlink(struct dec *d, struct plan_symlink *l, const uint8_t *buf, size_t len)
+{
+	unsigned counts[L_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, link_tags, L_MAX, counts, &r))
+			return -1;
+		char *s = dupstr(d, &r);
+		if (!s)
+			return -1;
+		if (r.tag == L_TARGET)
+			l->target = s;
+		else
+			l->path = s;
+	}
+	if (rc < 0 || check_required(d, link_tags, L_MAX, counts))
+		return -1;
+	if (!l->target[0] || !l->path[0])
+		return fail(d, "empty symlink target or path");
+	return 0;
+}
+
+static int dec_rlimit(struct dec *d, struct plan_rlimit *l, const uint8_t *buf, size_t len)
+{
+	unsigned counts[R_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, rlimit_tags, R_MAX, counts, &r))
+			return -1;
+		uint64_t v = rd64(r.val);
+		if (r.tag == R_TYPE)
+			l->type = v;
+		else if (r.tag == R_SOFT)
+			l->soft = v;
+		else
+			l->hard = v;
+	}
+	if (rc < 0 || check_required(d, rlimit_tags, R_MAX, counts))
+		return -1;
+	if (l->type >= 16)
+		return fail(d, "R_TYPE %llu is not an RLIMIT_* number", (unsigned long long)l->type);
+	return 0;
+}
+
+/* Handle one top-level record whose shape is already checked. */
+static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
+{
+	uint64_t v = (r->len == 8) ? rd64(r->val) : 0;
+	const char *name = top[r->tag].name;
+	switch (r->tag) {
+	case T_ROOTFS:
+		if (!(p->rootfs = dupstr(d, r)))
+			return -1;
+		return absolute(d, name, p->rootfs);
+	case T_ROOTFS_READONLY: p->rootfs_readonly = v; return boolean(d, name, v);
+	case T_ROOT_PROPAGATION:
+		p->root_propagation = v;
+		if (v & ~(uint64_t)PROPAGATION_MASK)
+			return fail(d, "ROOT_PROPAGATION %#llx has non-propagation bits",
+				    (unsigned long long)v);
+		return 0;
+	case T_NO_PIVOT: p->no_pivot = v; return boolean(d, name, v);
+	case T_HOSTNAME: return (p->hostname = dupstr(d, r)) ? 0 : -1;
+	case T_DOMAINNAME: return (p->domainname = dupstr(d, r)) ? 0 : -1;
+	case T_NAMESPACE: return dec_ns(d, p, r->val, r->len);
+	case T_MOUNT:
+		if (!PUSH(d, p->mounts, p->n_mounts, 0))
+			return -1;
+		memset(&p->mounts[p->n_mounts], 0, sizeof p->mounts[0]);
+		return dec_mount(d, &p->mounts[p->n_mounts++], r->val, r->len);
+	case T_DEVICE:
+		if (!PUSH(d, p->devices, p->n_devices, 0))
+			return -1;
+		memset(&p->devices[p->n_devices], 0, sizeof p->devices[0]);
+		return dec_device(d, &p->devices[p->n_devices++], r->val, r->len);
+	case T_SYMLINK:
+		if (!PUSH(d, p->symlinks, p->n_symlinks, 0))
+			return -1;
+		memset(&p->symlinks[p->n_symlinks], 0, sizeof p->symlinks[0]);
+		return dec_symlink(d, &p->symlinks[p->n_symlinks++], r->val, r->len);
+	case T_MASKED_PATH: return push_str(d, &p->masked, &p->n_masked, r, 0);
+	case T_READONLY_PATH: return push_str(d, &p->readonly, &p->n_readonly, r, 0);
+	case T_ARG: return push_str(d, &p->argv, &p->argc, r, 1);
+	case T_ENV: return push_str(d, &p->envp, &p->envc, r, 1);
+	case T_CWD:
+		if (!(p->cwd = dupstr(d, r)))
+			return -1;
+		return absolute(d, name, p->cwd);
+	case T_UID:
+	case T_GID:
+		if (v > ID_MAX)
+			return fail(d, "%s %llu out of range", name, (unsigned long long)v);
+		*(r->tag == T_UID ? &p->uid : &p->gid) = v;
+		return 0;
+	case T_ADDITIONAL_GID:
+		if (v > ID_MAX)
+			return fail(d, "%s %llu out of range", name, (unsigned long long)v);
+		if (!PUSH(d, p->gids, p->n_gids, 0))
+			return -1;
+		p->gids[p->n_gids++] = v;
+		return 0;
+	case T_UMASK:
+		if (v > 0777)
+			return fail(d, "UMASK %#llo out of range", (unsigned long long)v);
+		p->umask = v;
+		return 0;
+	case T_CAP_BOUNDING: p->cap_bounding = v; return 0;
+	case T_CAP_EFFECTIVE: p->cap_effective = v; return 0;
+	case T_CAP_INHERITABLE: p->cap_inheritable = v; return 0;
+	case T_CAP_PERMITTED: p->cap_permitted = v; return 0;
+	case T_CAP_AMBIENT: p->cap_ambient = v; return 0;
+	case T_CAP_LAST:
+		if (v > 63)
+			return fail(d, "CAP_LAST %llu out of range", (unsigned long long)v);
+		p->cap_last = v;
+		return 0;
+	case T_RLIMIT:
+		return dec_rlimit(d, &p->rlimits[p->n_rlimits++], r->val, r->len);
+	case T_NO_NEW_PRIVS: p->no_new_privs = v; return boolean(d, name, v);
+	case T_OOM_SCORE_ADJ:
+		p->oom_score_adj = (int64_t)v;
+		p->has_oom_score_adj = 1;
+		if (p->oom_score_adj < -1000 || p->oom_score_adj > 1000)
+			return fail(d, "OOM_SCORE_ADJ %lld out of range", (long long)p->oom_score_adj);
+		return 0;
+	case T_NOTIFY_SOCKET:
+		if (!(p->notify_socket = dupstr(d, r)))
+			return -1;
+		return p->notify_socket[0] ? 0 : fail(d, "empty NOTIFY_SOCKET");
+	case T_CONTROL_SOCKET:
+		if (!(p->control_socket = dupstr(d, r)))
+			return -1;
+		return p->control_socket[0] ? 0 : fail(d, "empty CONTROL_SOCKET");
+	case T_LOG_PATH: return (p->log_path = dupstr(d, r)) ? 0 : -1;
+	case T_PRESERVE_FDS:
+		if (v > PRESERVE_FDS_MAX)
+			return fail(d, "PRESERVE_FDS %llu out of range", (unsigned long long)v);
+		p->preserve_fds = v;
+		return 0;
+	case T_PATH_DIR: return push_str(d, &p->path_dirs, &p->n_path_dirs, r, 0);
+	case T_NO_NEW_KEYRING: p->no_new_keyring = v; return boolean(d, name, v);
+	case T_SESSION_KEYRING_NAME: return (p->session_keyring_name = dupstr(d, r)) ? 0 : -1;
+	case T_CONTAINER_ID: return (p->container_id = dupstr(d, r)) ? 0 : -1;
+	}
+	return fail(d, "unknown tag %u", r->tag); /* unreachable: check_shape knows the table */
+}
+
+int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, size_t errlen)
+{
+	struct dec d = {.err = err, .errlen = errlen};
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!buf && len)
+		return fail(&d, "no buffer");
+	if (len < 12)
+		return fail(&d, "too short for a header (%zu bytes)", len);
+	if (memcmp(buf, "MOAT", 4) != 0)
+		return fail(&d, "bad magic");
+	if (rd32(buf + 4) != PLAN_VERSION)
+		return fail(&d, "version %u is not %u", rd32(buf + 4), PLAN_VERSION);
+	if ((uint64_t)rd32(buf + 8) != (uint64_t)len)
+		return fail(&d, "header says %u bytes, buffer has %zu", rd32(buf + 8), len);
+
+	struct plan *p = calloc(1, sizeof *p);
+	if (!p)
+		return fail(&d, "out of memory");
+	p->umask = 022;
+
+	unsigned counts[T_MAX_TOP + 1] = {0};
+	const uint8_t *body = buf + 12;
+	size_t blen = len - 12, off = 0;
+	struct rec r;
+	int rc;
+	for (unsigned idx = 1;; idx++) {
+		snprintf(d.where, sizeof d.where, "record %u", idx);
+		size_t at = off;
+		rc = next_rec(&d, body, blen, &off, &r);
+		if (rc <= 0)
+			break;
+		if (r.tag >= 1 && r.tag <= T_MAX_TOP)
+			snprintf(d.where, sizeof d.where, "record %u (tag %u %s at offset %zu)", idx, r.tag,
+				 top[r.tag].name, at + 12);
+		else
+			snprintf(d.where, sizeof d.where, "record %u (tag %u at offset %zu)", idx, r.tag,
+				 at + 12);
+		if (check_shape(&d, top, T_MAX_TOP, counts, &r) || dec_top(&d, p, &r)) {
+			rc = -1;
+			break;
+		}
+	}
+	d.where[0] = 0;
+	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts)) {
+		plan_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+static void free_strs(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	free(p->rootfs);
+	free(p->hostname);
+	free(p->domainname);
+	for (size_t i = 0; i < p->n_ns; i++)
+		free(p->ns[i].path);
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		free(p->mounts[i].source);
+		free(p->mounts[i].dest);
+		free(p->mounts[i].type);
+		free(p->mounts[i].data);
+	}
+	free(p->mounts);
+	for (size_t i = 0; i < p->n_devices; i++) {
+		free(p->devices[i].path);
+		free(p->devices[i].host_path);
+	}
+	free(p->devices);
+	for (size_t i = 0; i < p->n_symlinks; i++) {
+		free(p->symlinks[i].target);
+		free(p->symlinks[i].path);
+	}
+	free(p->symlinks);
+	free_strs(p->masked, p->n_masked);
+	free_strs(p->readonly, p->n_readonly);
+	free_strs(p->argv, p->argc);
+	free_strs(p->envp, p->envc);
+	free(p->cwd);
+	free(p->gids);
+	free(p->notify_socket);
+	free(p->control_socket);
+	free(p->log_path);
+	free_strs(p->path_dirs, p->n_path_dirs);
+	free(p->session_keyring_name);
+	free(p->container_id);
+	free(p);
+}
+
+const struct plan_ns *plan_ns_find(const struct plan *p, uint64_t type)
+{
+	for (size_t i = 0; i < p->n_ns; i++)
+		if (p->ns[i].type == type)
+			return &p->ns[i];
+	return NULL;
+}

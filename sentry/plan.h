@@ -1,0 +1,103 @@
+/* The launch plan (PROTOCOL.md §1): what TypeScript decided, decoded into C structs.
+ * C decides nothing: every path, flag and number here was resolved by core/plan/. */
+#ifndef MOAT_PLAN_H
+#define MOAT_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_VERSION 1
+
+/* top-level tags */
+enum {
+	T_ROOTFS = 1, T_ROOTFS_READONLY, T_ROOT_PROPAGATION, T_NO_PIVOT, T_HOSTNAME,
+	T_DOMAINNAME, T_NAMESPACE, T_MOUNT, T_DEVICE, T_SYMLINK, T_MASKED_PATH,
+	T_READONLY_PATH, T_ARG, T_ENV, T_CWD, T_UID, T_GID, T_ADDITIONAL_GID, T_UMASK,
+	T_CAP_BOUNDING, T_CAP_EFFECTIVE, T_CAP_INHERITABLE, T_CAP_PERMITTED, T_CAP_AMBIENT,
+	T_CAP_LAST, T_RLIMIT, T_NO_NEW_PRIVS, T_OOM_SCORE_ADJ, T_NOTIFY_SOCKET,
+	T_CONTROL_SOCKET, T_LOG_PATH, T_PRESERVE_FDS, T_PATH_DIR, T_NO_NEW_KEYRING,
+	T_SESSION_KEYRING_NAME, T_CONTAINER_ID,
+	T_MAX_TOP = T_CONTAINER_ID
+};
+
+#define PLAN_MAX_NS 16
+#define PLAN_MAX_RLIMITS 16
+
+struct plan_ns {
+	uint64_t type;  /* one CLONE_NEW* flag */
+	char *path;     /* NULL: create a new namespace */
+};
+
+struct plan_mount {
+	char *source, *dest, *type, *data;
+	uint64_t flags, propagation, remount_flags, create, mode;
+};
+
+struct plan_device {
+	char *path;
+	uint64_t mode, major, minor, uid, gid, bind;
+	char *host_path;
+};
+
+struct plan_symlink {
+	char *target, *path;
+};
+
+struct plan_rlimit {
+	uint64_t type, soft, hard;
+};
+
+struct plan {
+	char *rootfs;
+	uint64_t rootfs_readonly, root_propagation, no_pivot;
+	char *hostname, *domainname;
+
+	struct plan_ns ns[PLAN_MAX_NS];
+	size_t n_ns;
+	struct plan_mount *mounts;
+	size_t n_mounts;
+	struct plan_device *devices;
+	size_t n_devices;
+	struct plan_symlink *symlinks;
+	size_t n_symlinks;
+	char **masked;
+	size_t n_masked;
+	char **readonly;
+	size_t n_readonly;
+
+	char **argv;    /* NULL-terminated */
+	size_t argc;
+	char **envp;    /* NULL-terminated */
+	size_t envc;
+	char *cwd;
+
+	uint64_t uid, gid;
+	uint64_t *gids; /* ADDITIONAL_GID */
+	size_t n_gids;
+	uint64_t umask;
+	uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
+	uint64_t cap_last;
+	struct plan_rlimit rlimits[PLAN_MAX_RLIMITS];
+	size_t n_rlimits;
+	uint64_t no_new_privs;
+	int has_oom_score_adj;
+	int64_t oom_score_adj;
+
+	char *notify_socket, *control_socket, *log_path;
+	uint64_t preserve_fds;
+	char **path_dirs;
+	size_t n_path_dirs;
+	uint64_t no_new_keyring;
+	char *session_keyring_name;
+	char *container_id;
+};
+
+/* Decode buf into a freshly allocated plan. Returns 0 and sets *out, or -1 with a
+ * NUL-terminated message in err (never crashes on arbitrary input). */
+int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, size_t errlen);
+void plan_free(struct plan *p);
+
+/* Lookup helpers used by the sentry and the init. */
+const struct plan_ns *plan_ns_find(const struct plan *p, uint64_t type);
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Second command of the README: the whole test suite (unit, integration as root, end to end).
+# Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+DENO=node_modules/@deno/linux-x64-glibc/deno
+
+if [ ! -x "$DENO" ] || [ ! -f sentry/build/libmoat.so ]; then
+  MOAT_NO_DEMO=1 bash install.sh || exit 1
+fi
+make -C sentry -s || exit 1
+
+log=$(mktemp)
+NO_COLOR=1 "$DENO" test --allow-all --unstable-raw-imports --no-lock "$@" tests/ 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)
+rm -f "$log"
+passed=$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$summary")
+if [ -z "$passed" ]; then
+  # The runner did not get to its summary (a crash or a compile error): count that as a failure.
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "${passed} passed, ${failed:-0} failed"
+exit "$status"
