@@ -32,10 +32,13 @@ export class CliLogger {
     if (this.debugOn) this.#write("warning", msg);
   }
 
-  /** The one error line of a failed command; the plain text also goes to stderr. */
+  /**
+   * The one error line of a failed command goes to the --log file; stderr gets the plain text
+   * (a person at a shell reads it, and engines that capture stderr match its substrings).
+   */
   error(msg: string): void {
-    this.#write("error", msg);
-    if (this.#file) Deno.stderr.writeSync(new TextEncoder().encode(msg + "\n"));
+    if (this.#file) this.#write("error", msg);
+    Deno.stderr.writeSync(new TextEncoder().encode(msg + "\n"));
   }
 
   close(): void {
