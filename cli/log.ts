@@ -5,7 +5,11 @@ export type LogFormat = "text" | "json";
 
 export class CliLogger {
   #file?: Deno.FsFile;
-  constructor(readonly path: string | undefined, readonly format: LogFormat, readonly debugOn: boolean) {
+  constructor(
+    readonly path: string | undefined,
+    readonly format: LogFormat,
+    readonly debugOn: boolean,
+  ) {
     if (path) {
       // Created even when the command fails early: containerd reads it on every failure.
       this.#file = Deno.openSync(path, { create: true, append: true, mode: 0o644 });

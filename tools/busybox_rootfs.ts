@@ -15,7 +15,22 @@ function buildRootfs(rootfs: string): string {
   try {
     Deno.removeSync(rootfs, { recursive: true });
   } catch { /* fresh */ }
-  for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root", "run", "var"]) {
+  for (
+    const d of [
+      "bin",
+      "sbin",
+      "usr/bin",
+      "usr/sbin",
+      "etc",
+      "proc",
+      "sys",
+      "dev",
+      "tmp",
+      "root",
+      "run",
+      "var",
+    ]
+  ) {
     Deno.mkdirSync(`${rootfs}/${d}`, { recursive: true });
   }
   Deno.chmodSync(`${rootfs}/tmp`, 0o1777);
@@ -32,11 +47,13 @@ function buildRootfs(rootfs: string): string {
     `${rootfs}/etc/passwd`,
     "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
   );
-  Deno.writeTextFileSync(`${rootfs}/etc/group`, "root:x:0:\ndaemon:x:1:\ntty:x:5:\nnogroup:x:65534:\n");
+  Deno.writeTextFileSync(
+    `${rootfs}/etc/group`,
+    "root:x:0:\ndaemon:x:1:\ntty:x:5:\nnogroup:x:65534:\n",
+  );
   Deno.writeTextFileSync(`${rootfs}/etc/hostname`, "busybox\n");
   Deno.writeTextFileSync(`${rootfs}/etc/hosts`, "127.0.0.1 localhost\n");
   Deno.writeTextFileSync(`${rootfs}/etc/resolv.conf`, "");
   Deno.writeTextFileSync(`${rootfs}.complete`, "");
   return rootfs;
 }
-

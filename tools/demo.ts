@@ -19,7 +19,7 @@ config.process.args = [
   "sh",
   "-c",
   'echo "hello from a moat container: hostname $(hostname), pid $$, uid $(id -u)"; ' +
-  "echo \"mounts: $(wc -l < /proc/self/mounts), capabilities: $(grep CapEff /proc/self/status)\"",
+  'echo "mounts: $(wc -l < /proc/self/mounts), capabilities: $(grep CapEff /proc/self/status)"',
 ];
 Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
 console.log(`bundle: ${bundle}`);

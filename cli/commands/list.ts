@@ -17,7 +17,9 @@ const command: Command = {
         rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String));
       }
       const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-      for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c] + 3)).join("").trimEnd());
+      for (const r of rows) {
+        console.log(r.map((v, c) => v.padEnd(widths[c] + 3)).join("").trimEnd());
+      }
     } else {
       throw new Error(`invalid format option "${format}"`);
     }

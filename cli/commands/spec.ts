@@ -13,7 +13,9 @@ const command: Command = {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    const spec = flagBool(args, "rootless") ? rootlessSpec(Deno.uid() ?? 0, Deno.gid() ?? 0) : defaultSpec();
+    const spec = flagBool(args, "rootless")
+      ? rootlessSpec(Deno.uid() ?? 0, Deno.gid() ?? 0)
+      : defaultSpec();
     Deno.writeTextFileSync(path, JSON.stringify(spec, null, "\t") + "\n", { mode: 0o666 });
     return Promise.resolve(0);
   },

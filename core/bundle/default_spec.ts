@@ -111,9 +111,16 @@ export function rootlessSpec(uid: number, gid: number): Record<string, unknown> 
   delete linux.resources;
   const mounts = (spec.mounts as Record<string, unknown>[])
     .filter((m) => m.destination !== "/sys/fs/cgroup")
-    .map((m) => m.destination === "/sys"
-      ? { destination: "/sys", type: "none", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"] }
-      : m);
+    .map((m) =>
+      m.destination === "/sys"
+        ? {
+          destination: "/sys",
+          type: "none",
+          source: "/sys",
+          options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+        }
+        : m
+    );
   for (const m of mounts) {
     if (m.destination === "/dev/pts") {
       m.options = (m.options as string[]).filter((o) => o !== "gid=5");

@@ -14,7 +14,15 @@ export interface RunOptions extends CreateOptions {
 }
 
 const FORWARDED: Deno.Signal[] = [
-  "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM",
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+  "SIGCONT",
+  "SIGALRM",
 ];
 
 export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number> {

@@ -19,7 +19,9 @@ export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<vo
     try {
       reply = await sentryRequest(record.controlSocket, "start");
     } catch (e) {
-      if (e instanceof SentryGone) throw new RuntimeError("cannot start a container that has stopped");
+      if (e instanceof SentryGone) {
+        throw new RuntimeError("cannot start a container that has stopped");
+      }
       throw e;
     }
     const { ok, rest } = parseReply(reply);

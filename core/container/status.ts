@@ -8,7 +8,11 @@ export function currentStatus(r: ContainerRecord): Status {
 }
 
 /** The OCI state object in runc's field order; pid is 0 once stopped. */
-export function stateObject(r: ContainerRecord, status: Status, owner = ""): Record<string, unknown> {
+export function stateObject(
+  r: ContainerRecord,
+  status: Status,
+  owner = "",
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ociVersion: r.ociVersion,
     id: r.id,

@@ -64,7 +64,16 @@ function mount(
   data: string,
   remountFlags: number,
 ): PlanMount {
-  return { source, destination, type, flags, data, propagation: 0, remountFlags, createFile: false };
+  return {
+    source,
+    destination,
+    type,
+    flags,
+    data,
+    propagation: 0,
+    remountFlags,
+    createFile: false,
+  };
 }
 
 function joinPath(a: string, b: string): string {

@@ -1,6 +1,15 @@
 // Reads plan bytes back into a LaunchPlan: used by `moat debug plan` and the round-trip tests.
 // The sentry has its own decoder in C; this one mirrors its checks so the two can be compared.
-import { DeviceTag, MountTag, NsTag, PLAN_MAGIC, PLAN_VERSION, RlimitTag, SymlinkTag, Tag } from "./tags.ts";
+import {
+  DeviceTag,
+  MountTag,
+  NsTag,
+  PLAN_MAGIC,
+  PLAN_VERSION,
+  RlimitTag,
+  SymlinkTag,
+  Tag,
+} from "./tags.ts";
 import type { LaunchPlan } from "./types.ts";
 
 interface Rec {
@@ -8,7 +17,8 @@ interface Rec {
   value: Uint8Array;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Paths are bytes to the kernel: like the C decoder, do not insist on UTF-8.
+const utf8 = new TextDecoder();
 
 function records(buf: Uint8Array, where: string): Rec[] {
   const out: Rec[] = [];
@@ -41,7 +51,9 @@ const num = (r: Rec) => Number(u64(r));
 
 export function decodePlan(buf: Uint8Array): LaunchPlan {
   if (buf.length < 12) throw new Error("plan: shorter than its header");
-  if (new TextDecoder().decode(buf.subarray(0, 4)) !== PLAN_MAGIC) throw new Error("plan: bad magic");
+  if (new TextDecoder().decode(buf.subarray(0, 4)) !== PLAN_MAGIC) {
+    throw new Error("plan: bad magic");
+  }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const version = view.getUint32(4, true);
   if (version !== PLAN_VERSION) throw new Error(`plan: unsupported version ${version}`);
@@ -77,13 +89,27 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
   };
   for (const r of records(buf.subarray(12), "top level")) {
     switch (r.tag) {
-      case Tag.CONTAINER_ID: p.containerId = str(r); break;
-      case Tag.ROOTFS: p.rootfs = str(r); break;
-      case Tag.ROOTFS_READONLY: p.rootfsReadonly = u64(r) === 1n; break;
-      case Tag.ROOT_PROPAGATION: p.rootPropagation = num(r); break;
-      case Tag.NO_PIVOT: p.noPivot = u64(r) === 1n; break;
-      case Tag.HOSTNAME: p.hostname = str(r); break;
-      case Tag.DOMAINNAME: p.domainname = str(r); break;
+      case Tag.CONTAINER_ID:
+        p.containerId = str(r);
+        break;
+      case Tag.ROOTFS:
+        p.rootfs = str(r);
+        break;
+      case Tag.ROOTFS_READONLY:
+        p.rootfsReadonly = u64(r) === 1n;
+        break;
+      case Tag.ROOT_PROPAGATION:
+        p.rootPropagation = num(r);
+        break;
+      case Tag.NO_PIVOT:
+        p.noPivot = u64(r) === 1n;
+        break;
+      case Tag.HOSTNAME:
+        p.hostname = str(r);
+        break;
+      case Tag.DOMAINNAME:
+        p.domainname = str(r);
+        break;
       case Tag.NAMESPACE: {
         const ns: LaunchPlan["namespaces"][number] = { type: 0 };
         for (const n of records(r.value, "namespace")) {
@@ -107,33 +133,73 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         };
         for (const n of records(r.value, "mount")) {
           switch (n.tag) {
-            case MountTag.SOURCE: m.source = str(n); break;
-            case MountTag.DEST: m.destination = str(n); break;
-            case MountTag.TYPE: m.type = str(n); break;
-            case MountTag.FLAGS: m.flags = num(n); break;
-            case MountTag.DATA: m.data = str(n); break;
-            case MountTag.PROPAGATION: m.propagation = num(n); break;
-            case MountTag.REMOUNT_FLAGS: m.remountFlags = num(n); break;
-            case MountTag.CREATE: m.createFile = u64(n) === 1n; break;
-            default: throw new Error(`plan: mount: unknown tag ${n.tag}`);
+            case MountTag.SOURCE:
+              m.source = str(n);
+              break;
+            case MountTag.DEST:
+              m.destination = str(n);
+              break;
+            case MountTag.TYPE:
+              m.type = str(n);
+              break;
+            case MountTag.FLAGS:
+              m.flags = num(n);
+              break;
+            case MountTag.DATA:
+              m.data = str(n);
+              break;
+            case MountTag.PROPAGATION:
+              m.propagation = num(n);
+              break;
+            case MountTag.REMOUNT_FLAGS:
+              m.remountFlags = num(n);
+              break;
+            case MountTag.CREATE:
+              m.createFile = u64(n) === 1n;
+              break;
+            default:
+              throw new Error(`plan: mount: unknown tag ${n.tag}`);
           }
         }
         p.mounts.push(m);
         break;
       }
       case Tag.DEVICE: {
-        const d: LaunchPlan["devices"][number] = { path: "", mode: 0, major: 0, minor: 0, uid: 0, gid: 0 };
+        const d: LaunchPlan["devices"][number] = {
+          path: "",
+          mode: 0,
+          major: 0,
+          minor: 0,
+          uid: 0,
+          gid: 0,
+        };
         for (const n of records(r.value, "device")) {
           switch (n.tag) {
-            case DeviceTag.PATH: d.path = str(n); break;
-            case DeviceTag.MODE: d.mode = num(n); break;
-            case DeviceTag.MAJOR: d.major = num(n); break;
-            case DeviceTag.MINOR: d.minor = num(n); break;
-            case DeviceTag.UID: d.uid = num(n); break;
-            case DeviceTag.GID: d.gid = num(n); break;
-            case DeviceTag.BIND: break;
-            case DeviceTag.HOST_PATH: d.bindFrom = str(n); break;
-            default: throw new Error(`plan: device: unknown tag ${n.tag}`);
+            case DeviceTag.PATH:
+              d.path = str(n);
+              break;
+            case DeviceTag.MODE:
+              d.mode = num(n);
+              break;
+            case DeviceTag.MAJOR:
+              d.major = num(n);
+              break;
+            case DeviceTag.MINOR:
+              d.minor = num(n);
+              break;
+            case DeviceTag.UID:
+              d.uid = num(n);
+              break;
+            case DeviceTag.GID:
+              d.gid = num(n);
+              break;
+            case DeviceTag.BIND:
+              break;
+            case DeviceTag.HOST_PATH:
+              d.bindFrom = str(n);
+              break;
+            default:
+              throw new Error(`plan: device: unknown tag ${n.tag}`);
           }
         }
         p.devices.push(d);
@@ -149,21 +215,51 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         p.symlinks.push(l);
         break;
       }
-      case Tag.MASKED_PATH: p.maskedPaths.push(str(r)); break;
-      case Tag.READONLY_PATH: p.readonlyPaths.push(str(r)); break;
-      case Tag.ARG: p.args.push(str(r)); break;
-      case Tag.ENV: p.env.push(str(r)); break;
-      case Tag.CWD: p.cwd = str(r); break;
-      case Tag.UID: p.uid = num(r); break;
-      case Tag.GID: p.gid = num(r); break;
-      case Tag.ADDITIONAL_GID: p.additionalGids.push(num(r)); break;
-      case Tag.UMASK: p.umask = num(r); break;
-      case Tag.CAP_BOUNDING: p.caps.bounding = u64(r); break;
-      case Tag.CAP_EFFECTIVE: p.caps.effective = u64(r); break;
-      case Tag.CAP_INHERITABLE: p.caps.inheritable = u64(r); break;
-      case Tag.CAP_PERMITTED: p.caps.permitted = u64(r); break;
-      case Tag.CAP_AMBIENT: p.caps.ambient = u64(r); break;
-      case Tag.CAP_LAST: p.capLast = num(r); break;
+      case Tag.MASKED_PATH:
+        p.maskedPaths.push(str(r));
+        break;
+      case Tag.READONLY_PATH:
+        p.readonlyPaths.push(str(r));
+        break;
+      case Tag.ARG:
+        p.args.push(str(r));
+        break;
+      case Tag.ENV:
+        p.env.push(str(r));
+        break;
+      case Tag.CWD:
+        p.cwd = str(r);
+        break;
+      case Tag.UID:
+        p.uid = num(r);
+        break;
+      case Tag.GID:
+        p.gid = num(r);
+        break;
+      case Tag.ADDITIONAL_GID:
+        p.additionalGids.push(num(r));
+        break;
+      case Tag.UMASK:
+        p.umask = num(r);
+        break;
+      case Tag.CAP_BOUNDING:
+        p.caps.bounding = u64(r);
+        break;
+      case Tag.CAP_EFFECTIVE:
+        p.caps.effective = u64(r);
+        break;
+      case Tag.CAP_INHERITABLE:
+        p.caps.inheritable = u64(r);
+        break;
+      case Tag.CAP_PERMITTED:
+        p.caps.permitted = u64(r);
+        break;
+      case Tag.CAP_AMBIENT:
+        p.caps.ambient = u64(r);
+        break;
+      case Tag.CAP_LAST:
+        p.capLast = num(r);
+        break;
       case Tag.RLIMIT: {
         const l = { type: 0, soft: 0n, hard: 0n };
         for (const n of records(r.value, "rlimit")) {
@@ -175,16 +271,35 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         p.rlimits.push(l);
         break;
       }
-      case Tag.NO_NEW_PRIVS: p.noNewPrivs = u64(r) === 1n; break;
-      case Tag.OOM_SCORE_ADJ: p.oomScoreAdj = Number(BigInt.asIntN(64, u64(r))); break;
-      case Tag.NOTIFY_SOCKET: p.notifySocket = str(r); break;
-      case Tag.CONTROL_SOCKET: p.controlSocket = str(r); break;
-      case Tag.LOG_PATH: p.logPath = str(r); break;
-      case Tag.PRESERVE_FDS: p.preserveFds = num(r); break;
-      case Tag.PATH_DIR: p.pathDirs.push(str(r)); break;
-      case Tag.NO_NEW_KEYRING: p.noNewKeyring = u64(r) === 1n; break;
-      case Tag.SESSION_KEYRING_NAME: p.sessionKeyringName = str(r); break;
-      default: throw new Error(`plan: unknown tag ${r.tag}`);
+      case Tag.NO_NEW_PRIVS:
+        p.noNewPrivs = u64(r) === 1n;
+        break;
+      case Tag.OOM_SCORE_ADJ:
+        p.oomScoreAdj = Number(BigInt.asIntN(64, u64(r)));
+        break;
+      case Tag.NOTIFY_SOCKET:
+        p.notifySocket = str(r);
+        break;
+      case Tag.CONTROL_SOCKET:
+        p.controlSocket = str(r);
+        break;
+      case Tag.LOG_PATH:
+        p.logPath = str(r);
+        break;
+      case Tag.PRESERVE_FDS:
+        p.preserveFds = num(r);
+        break;
+      case Tag.PATH_DIR:
+        p.pathDirs.push(str(r));
+        break;
+      case Tag.NO_NEW_KEYRING:
+        p.noNewKeyring = u64(r) === 1n;
+        break;
+      case Tag.SESSION_KEYRING_NAME:
+        p.sessionKeyringName = str(r);
+        break;
+      default:
+        throw new Error(`plan: unknown tag ${r.tag}`);
     }
   }
   return p;

@@ -1,5 +1,14 @@
 // Turns a LaunchPlan into the versioned TLV bytes the C decoder reads (sentry/PROTOCOL.md §1).
-import { DeviceTag, MountTag, NsTag, PLAN_MAGIC, PLAN_VERSION, RlimitTag, SymlinkTag, Tag } from "./tags.ts";
+import {
+  DeviceTag,
+  MountTag,
+  NsTag,
+  PLAN_MAGIC,
+  PLAN_VERSION,
+  RlimitTag,
+  SymlinkTag,
+  Tag,
+} from "./tags.ts";
 import type { LaunchPlan } from "./types.ts";
 
 const utf8 = new TextEncoder();

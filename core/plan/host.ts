@@ -31,13 +31,30 @@ export function parseMountinfoCgroups(text: string): HostCgroupMount[] {
     const [fsType, , superOpts = ""] = line.slice(sep + 3).split(" ");
     if (fsType !== "cgroup" && fsType !== "cgroup2") continue;
     const known = new Set([
-      "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
-      "net_cls", "net_prio", "perf_event", "rdma", "misc",
+      "cpu",
+      "cpuacct",
+      "cpuset",
+      "memory",
+      "devices",
+      "freezer",
+      "blkio",
+      "pids",
+      "hugetlb",
+      "net_cls",
+      "net_prio",
+      "perf_event",
+      "rdma",
+      "misc",
     ]);
     const controllers = fsType === "cgroup"
       ? superOpts.split(",").filter((o) => known.has(o) || o.startsWith("name="))
       : [];
-    out.push({ mountPoint: unescapeMountinfo(left[4]), fsType, controllers, root: unescapeMountinfo(left[3]) });
+    out.push({
+      mountPoint: unescapeMountinfo(left[4]),
+      fsType,
+      controllers,
+      root: unescapeMountinfo(left[3]),
+    });
   }
   return out;
 }

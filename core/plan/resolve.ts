@@ -118,7 +118,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       { target: "/proc/self/fd/2", path: "/dev/stderr" },
       { target: "pts/ptmx", path: "/dev/ptmx" },
     );
-    if (host.kind("/proc/kcore") !== "missing") symlinks.push({ target: "/proc/kcore", path: "/dev/core" });
+    if (host.kind("/proc/kcore") !== "missing") {
+      symlinks.push({ target: "/proc/kcore", path: "/dev/core" });
+    }
   }
   for (const d of linux.devices ?? []) {
     const typeBits = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;

@@ -53,5 +53,8 @@ export function parseReply(reply: string): { ok: boolean; rest: string } {
   const rest = sp < 0 ? "" : reply.slice(sp + 1);
   if (word === "ok") return { ok: true, rest };
   if (word === "error") return { ok: false, rest: rest || "sentry reported an error" };
-  return { ok: false, rest: reply === "" ? "sentry closed the connection" : `unexpected reply: ${reply}` };
+  return {
+    ok: false,
+    rest: reply === "" ? "sentry closed the connection" : `unexpected reply: ${reply}`,
+  };
 }

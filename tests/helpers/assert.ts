@@ -18,7 +18,10 @@ export function assertMatch(actual: string, re: RegExp, msg?: string): void {
 }
 
 export function assertStringIncludes(actual: string, expected: string, msg?: string): void {
-  nodeAssert.ok(actual.includes(expected), msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(expected)}`);
+  nodeAssert.ok(
+    actual.includes(expected),
+    msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(expected)}`,
+  );
 }
 
 export function assertThrows(fn: () => unknown, match?: RegExp | string): Error {

@@ -9,7 +9,10 @@ export interface Result {
   stderr: string;
 }
 
-export async function moat(args: string[], opts: { stdin?: string; root?: string } = {}): Promise<Result> {
+export async function moat(
+  args: string[],
+  opts: { stdin?: string; root?: string } = {},
+): Promise<Result> {
   const cmd = new Deno.Command(MOAT, {
     args: ["--root", opts.root ?? ROOT, ...args],
     stdin: opts.stdin === undefined ? "null" : "piped",

@@ -2,7 +2,14 @@
 // exit codes at every wrong step, and nothing left behind.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, uniqueId, WORK } from "../helpers/bundle.ts";
-import { moat, moatToFile, mountsMentioning, processesMentioning, ROOT, waitFor } from "../helpers/moat.ts";
+import {
+  moat,
+  moatToFile,
+  mountsMentioning,
+  processesMentioning,
+  ROOT,
+  waitFor,
+} from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
@@ -20,159 +27,209 @@ async function state(id: string) {
   return { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : undefined };
 }
 
-Deno.test({ name: "create → created → start → running → exit → stopped → delete", ...root, async fn() {
-  Deno.mkdirSync(WORK, { recursive: true });
-  const marker = `${WORK}/fifo-${uniqueId()}`;
-  const id = uniqueId("life");
-  // The container waits for a line on a fifo, so the test decides when it exits.
-  new Deno.Command("mkfifo", { args: [marker] }).outputSync();
-  const bundle = makeBundle(["sh", "-c", "read x < /mnt/fifo; echo got $x; exit 3"], (s) => {
-    s.mounts.push({ destination: "/mnt/fifo", type: "bind", source: marker, options: ["bind"] });
-  });
-  const pidFile = `${bundle}/init.pid`;
-  const out = `${bundle}/out`;
-  const c = await moatToFile(["create", "--bundle", bundle, "--pid-file", pidFile, id], out);
-  assertEquals(c.code, 0, c.stderr);
+Deno.test({
+  name: "create → created → start → running → exit → stopped → delete",
+  ...root,
+  async fn() {
+    Deno.mkdirSync(WORK, { recursive: true });
+    const marker = `${WORK}/fifo-${uniqueId()}`;
+    const id = uniqueId("life");
+    // The container waits for a line on a fifo, so the test decides when it exits.
+    new Deno.Command("mkfifo", { args: [marker] }).outputSync();
+    const bundle = makeBundle(["sh", "-c", "read x < /mnt/fifo; echo got $x; exit 3"], (s) => {
+      s.mounts.push({ destination: "/mnt/fifo", type: "bind", source: marker, options: ["bind"] });
+    });
+    const pidFile = `${bundle}/init.pid`;
+    const out = `${bundle}/out`;
+    const c = await moatToFile(["create", "--bundle", bundle, "--pid-file", pidFile, id], out);
+    assertEquals(c.code, 0, c.stderr);
 
-  const pidText = Deno.readTextFileSync(pidFile);
-  assert(/^\d+$/.test(pidText), `pid file must be decimal without newline: ${JSON.stringify(pidText)}`);
-  let s = await state(id);
-  assertEquals(s.code, 0);
-  assertEquals(s.stderr, "");
-  assert(!s.stdout.endsWith("\n"), "state has no trailing newline");
-  assertEquals(s.json.status, "created");
-  assertEquals(s.json.pid, Number(pidText));
-  assertEquals(s.json.id, id);
-  assertEquals(s.json.bundle, bundle);
-  assert(alive(s.json.pid));
-  assertEquals(Deno.readTextFileSync(out), "", "nothing runs before start");
+    const pidText = Deno.readTextFileSync(pidFile);
+    assert(
+      /^\d+$/.test(pidText),
+      `pid file must be decimal without newline: ${JSON.stringify(pidText)}`,
+    );
+    let s = await state(id);
+    assertEquals(s.code, 0);
+    assertEquals(s.stderr, "");
+    assert(!s.stdout.endsWith("\n"), "state has no trailing newline");
+    assertEquals(s.json.status, "created");
+    assertEquals(s.json.pid, Number(pidText));
+    assertEquals(s.json.id, id);
+    assertEquals(s.json.bundle, bundle);
+    assert(alive(s.json.pid));
+    assertEquals(Deno.readTextFileSync(out), "", "nothing runs before start");
 
-  const again = await moatToFile(["create", "--bundle", bundle, id], `${out}2`);
-  assertEquals(again.code, 1);
-  assertStringIncludes(again.stderr, "container with given ID already exists");
+    const again = await moatToFile(["create", "--bundle", bundle, id], `${out}2`);
+    assertEquals(again.code, 1);
+    assertStringIncludes(again.stderr, "container with given ID already exists");
 
-  assertEquals((await moat(["kill", id, "0"])).code, 0, "kill 0 probes liveness");
-  const st = await moat(["start", id]);
-  assertEquals(st.code, 0, st.stderr);
-  s = await state(id);
-  assertEquals(s.json.status, "running");
-  const st2 = await moat(["start", id]);
-  assertEquals(st2.code, 1);
-  assertStringIncludes(st2.stderr, "cannot start an already running container");
-  const del = await moat(["delete", id]);
-  assertEquals(del.code, 1);
-  assertStringIncludes(del.stderr, `cannot delete container ${id} that is not stopped: running`);
+    assertEquals((await moat(["kill", id, "0"])).code, 0, "kill 0 probes liveness");
+    const st = await moat(["start", id]);
+    assertEquals(st.code, 0, st.stderr);
+    s = await state(id);
+    assertEquals(s.json.status, "running");
+    const st2 = await moat(["start", id]);
+    assertEquals(st2.code, 1);
+    assertStringIncludes(st2.stderr, "cannot start an already running container");
+    const del = await moat(["delete", id]);
+    assertEquals(del.code, 1);
+    assertStringIncludes(del.stderr, `cannot delete container ${id} that is not stopped: running`);
 
-  Deno.writeTextFileSync(marker, "hello\n");
-  await waitFor(async () => (await state(id)).json.status === "stopped");
-  s = await state(id);
-  assertEquals(s.json.pid, 0);
-  assertEquals(Deno.readTextFileSync(out), "got hello\n");
-  const st3 = await moat(["start", id]);
-  assertStringIncludes(st3.stderr, "cannot start a container that has stopped");
-  const k = await moat(["kill", id, "KILL"]);
-  assertEquals(k.code, 1);
-  assertStringIncludes(k.stderr, "container not running");
-  assertEquals((await moat(["kill", "--all", id, "KILL"])).code, 0);
-
-  assertEquals((await moat(["delete", id])).code, 0);
-  const gone = await state(id);
-  assertEquals(gone.code, 1);
-  assertStringIncludes(gone.stderr, "container does not exist");
-  assertEquals((await moat(["delete", id])).code, 1);
-  assertEquals((await moat(["delete", "--force", id])).code, 0);
-  assertEquals(mountsMentioning(id), []);
-  assertEquals(processesMentioning(id), []);
-  let left = true;
-  try {
-    Deno.statSync(`${ROOT}/${id}`);
-  } catch {
-    left = false;
-  }
-  assert(!left, "state directory removed");
-  Deno.removeSync(marker);
-} });
-
-Deno.test({ name: "kill by name, SIG name and number; delete --force of a running container", ...root, async fn() {
-  const bundle = makeBundle(["sh", "-c", "trap 'echo term; exit 9' TERM; while :; do sleep 0.05; done"]);
-  for (const sig of ["TERM", "SIGTERM", "15", "sigterm"]) {
-    const id = uniqueId("kill");
-    const out = `${bundle}/out-${id}`;
-    assertEquals((await moatToFile(["run", "-d", "--bundle", bundle, id], out)).code, 0);
-    await new Promise((r) => setTimeout(r, 100));
-    assertEquals((await moat(["kill", id, sig])).code, 0);
+    Deno.writeTextFileSync(marker, "hello\n");
     await waitFor(async () => (await state(id)).json.status === "stopped");
-    assertEquals(Deno.readTextFileSync(out), "term\n");
+    s = await state(id);
+    assertEquals(s.json.pid, 0);
+    assertEquals(Deno.readTextFileSync(out), "got hello\n");
+    const st3 = await moat(["start", id]);
+    assertStringIncludes(st3.stderr, "cannot start a container that has stopped");
+    const k = await moat(["kill", id, "KILL"]);
+    assertEquals(k.code, 1);
+    assertStringIncludes(k.stderr, "container not running");
+    assertEquals((await moat(["kill", "--all", id, "KILL"])).code, 0);
+
     assertEquals((await moat(["delete", id])).code, 0);
-  }
-  const id = uniqueId("force");
-  assertEquals((await moatToFile(["run", "--detach", "--bundle", bundle, id], `${bundle}/o`)).code, 0);
-  const pid = (await state(id)).json.pid;
-  assertEquals((await moat(["delete", "-f", id])).code, 0);
-  assert(!alive(pid));
-  assertEquals(processesMentioning(id), []);
-} });
+    const gone = await state(id);
+    assertEquals(gone.code, 1);
+    assertStringIncludes(gone.stderr, "container does not exist");
+    assertEquals((await moat(["delete", id])).code, 1);
+    assertEquals((await moat(["delete", "--force", id])).code, 0);
+    assertEquals(mountsMentioning(id), []);
+    assertEquals(processesMentioning(id), []);
+    let left = true;
+    try {
+      Deno.statSync(`${ROOT}/${id}`);
+    } catch {
+      left = false;
+    }
+    assert(!left, "state directory removed");
+    Deno.removeSync(marker);
+  },
+});
 
-Deno.test({ name: "default signal is TERM; delete of a created container needs no --force", ...root, async fn() {
-  const bundle = makeBundle(["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"]);
-  const id = uniqueId("def");
-  assertEquals((await moatToFile(["run", "-d", "--bundle", bundle, id], `${bundle}/o`)).code, 0);
-  await new Promise((r) => setTimeout(r, 100));
-  assertEquals((await moat(["kill", id])).code, 0);
-  await waitFor(async () => (await state(id)).json.status === "stopped");
-  assertEquals((await moat(["delete", id])).code, 0);
+Deno.test({
+  name: "kill by name, SIG name and number; delete --force of a running container",
+  ...root,
+  async fn() {
+    const bundle = makeBundle([
+      "sh",
+      "-c",
+      "trap 'echo term; exit 9' TERM; while :; do sleep 0.05; done",
+    ]);
+    for (const sig of ["TERM", "SIGTERM", "15", "sigterm"]) {
+      const id = uniqueId("kill");
+      const out = `${bundle}/out-${id}`;
+      assertEquals((await moatToFile(["run", "-d", "--bundle", bundle, id], out)).code, 0);
+      await new Promise((r) => setTimeout(r, 100));
+      assertEquals((await moat(["kill", id, sig])).code, 0);
+      await waitFor(async () => (await state(id)).json.status === "stopped");
+      assertEquals(Deno.readTextFileSync(out), "term\n");
+      assertEquals((await moat(["delete", id])).code, 0);
+    }
+    const id = uniqueId("force");
+    assertEquals(
+      (await moatToFile(["run", "--detach", "--bundle", bundle, id], `${bundle}/o`)).code,
+      0,
+    );
+    const pid = (await state(id)).json.pid;
+    assertEquals((await moat(["delete", "-f", id])).code, 0);
+    assert(!alive(pid));
+    assertEquals(processesMentioning(id), []);
+  },
+});
 
-  const id2 = uniqueId("created");
-  assertEquals((await moatToFile(["create", "--bundle", bundle, id2], `${bundle}/o2`)).code, 0);
-  const pid = (await state(id2)).json.pid;
-  assertEquals((await moat(["delete", id2])).code, 0);
-  assert(!alive(pid));
-} });
+Deno.test({
+  name: "default signal is TERM; delete of a created container needs no --force",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"]);
+    const id = uniqueId("def");
+    assertEquals((await moatToFile(["run", "-d", "--bundle", bundle, id], `${bundle}/o`)).code, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    assertEquals((await moat(["kill", id])).code, 0);
+    await waitFor(async () => (await state(id)).json.status === "stopped");
+    assertEquals((await moat(["delete", id])).code, 0);
 
-Deno.test({ name: "missing executable fails create with runc's wording and leaves nothing", ...root, async fn() {
-  const bundle = makeBundle(["no-such-binary"]);
-  const id = uniqueId("noexec");
-  const r = await moatToFile(["--log", `${bundle}/log.json`, "--log-format", "json", "create", "--bundle", bundle, id], `${bundle}/o`);
-  assertEquals(r.code, 1);
-  assertStringIncludes(r.stderr, `exec: "no-such-binary": executable file not found in $PATH`);
-  const lines = Deno.readTextFileSync(`${bundle}/log.json`).trim().split("\n");
-  assertEquals(lines.length, 1, "exactly one JSON line for podman");
-  const entry = JSON.parse(lines[0]);
-  assertEquals(entry.level, "error");
-  assertStringIncludes(entry.msg, "executable file not found in $PATH");
-  assert(!Number.isNaN(Date.parse(entry.time)));
-  assertEquals((await state(id)).code, 1);
-  assertEquals(processesMentioning(id), []);
-  assertEquals(mountsMentioning(id), []);
-} });
+    const id2 = uniqueId("created");
+    assertEquals((await moatToFile(["create", "--bundle", bundle, id2], `${bundle}/o2`)).code, 0);
+    const pid = (await state(id2)).json.pid;
+    assertEquals((await moat(["delete", id2])).code, 0);
+    assert(!alive(pid));
+  },
+});
 
-Deno.test({ name: "an invalid config names the JSON path, exits 1 and leaves no state", ...root, async fn() {
-  const bundle = makeBundle(["true"], (s) => {
-    s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1, hard: 1 }, { type: "RLIMIT_FOO", soft: 1, hard: 1 }];
-  });
-  const id = uniqueId("bad");
-  const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
-  assertEquals(r.code, 1);
-  assertStringIncludes(r.stderr, `process.rlimits[1].type: unknown rlimit "RLIMIT_FOO"`);
-  assertEquals((await state(id)).code, 1);
-} });
+Deno.test({
+  name: "missing executable fails create with runc's wording and leaves nothing",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["no-such-binary"]);
+    const id = uniqueId("noexec");
+    const r = await moatToFile([
+      "--log",
+      `${bundle}/log.json`,
+      "--log-format",
+      "json",
+      "create",
+      "--bundle",
+      bundle,
+      id,
+    ], `${bundle}/o`);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, `exec: "no-such-binary": executable file not found in $PATH`);
+    const lines = Deno.readTextFileSync(`${bundle}/log.json`).trim().split("\n");
+    assertEquals(lines.length, 1, "exactly one JSON line for podman");
+    const entry = JSON.parse(lines[0]);
+    assertEquals(entry.level, "error");
+    assertStringIncludes(entry.msg, "executable file not found in $PATH");
+    assert(!Number.isNaN(Date.parse(entry.time)));
+    assertEquals((await state(id)).code, 1);
+    assertEquals(processesMentioning(id), []);
+    assertEquals(mountsMentioning(id), []);
+  },
+});
 
-Deno.test({ name: "list shows containers in text and JSON", ...root, async fn() {
-  const bundle = makeBundle(["sleep", "10"]);
-  const id = uniqueId("list");
-  const listRoot = `${WORK}/list-root-${id}`;
-  assertEquals((await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`, listRoot)).code, 0);
-  const j = await moat(["list", "--format", "json"], { root: listRoot });
-  const items = JSON.parse(j.stdout);
-  assertEquals(items.length, 1);
-  assertEquals(items[0].id, id);
-  assertEquals(items[0].status, "created");
-  assertEquals(items[0].owner, "root");
-  const t = await moat(["list"], { root: listRoot });
-  assertStringIncludes(t.stdout, "ID");
-  assertStringIncludes(t.stdout, id);
-  const q = await moat(["list", "-q"], { root: listRoot });
-  assertEquals(q.stdout, `${id}\n`);
-  assertEquals((await moat(["delete", "--force", id], { root: listRoot })).code, 0);
-  assertEquals((await moat(["list", "-format=json"], { root: listRoot })).stdout.trim(), "[]");
-} });
+Deno.test({
+  name: "an invalid config names the JSON path, exits 1 and leaves no state",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["true"], (s) => {
+      s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1, hard: 1 }, {
+        type: "RLIMIT_FOO",
+        soft: 1,
+        hard: 1,
+      }];
+    });
+    const id = uniqueId("bad");
+    const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, `process.rlimits[1].type: unknown rlimit "RLIMIT_FOO"`);
+    assertEquals((await state(id)).code, 1);
+  },
+});
+
+Deno.test({
+  name: "list shows containers in text and JSON",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["sleep", "10"]);
+    const id = uniqueId("list");
+    const listRoot = `${WORK}/list-root-${id}`;
+    assertEquals(
+      (await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`, listRoot)).code,
+      0,
+    );
+    const j = await moat(["list", "--format", "json"], { root: listRoot });
+    const items = JSON.parse(j.stdout);
+    assertEquals(items.length, 1);
+    assertEquals(items[0].id, id);
+    assertEquals(items[0].status, "created");
+    assertEquals(items[0].owner, "root");
+    const t = await moat(["list"], { root: listRoot });
+    assertStringIncludes(t.stdout, "ID");
+    assertStringIncludes(t.stdout, id);
+    const q = await moat(["list", "-q"], { root: listRoot });
+    assertEquals(q.stdout, `${id}\n`);
+    assertEquals((await moat(["delete", "--force", id], { root: listRoot })).code, 0);
+    assertEquals((await moat(["list", "-format=json"], { root: listRoot })).stdout.trim(), "[]");
+  },
+});

@@ -10,13 +10,15 @@ const table = {
 };
 
 Deno.test("args: every flag form engines send", () => {
-  for (const argv of [
-    ["--bundle", "/b", "id"],
-    ["--bundle=/b", "id"],
-    ["-bundle", "/b", "id"],
-    ["-bundle=/b", "id"],
-    ["-b", "/b", "id"],
-  ]) {
+  for (
+    const argv of [
+      ["--bundle", "/b", "id"],
+      ["--bundle=/b", "id"],
+      ["-bundle", "/b", "id"],
+      ["-bundle=/b", "id"],
+      ["-b", "/b", "id"],
+    ]
+  ) {
     const p = parseArgs(argv, table, false);
     assertEquals(flagString(p, "bundle"), "/b");
     assertEquals(p.positionals, ["id"]);
@@ -33,7 +35,10 @@ Deno.test("args: after the first positional, exec-style commands take everything
 });
 
 Deno.test("args: Go-style errors for unknown flags and missing values", () => {
-  assertThrows(() => parseArgs(["--nope", "id"], table, false), "flag provided but not defined: -nope");
+  assertThrows(
+    () => parseArgs(["--nope", "id"], table, false),
+    "flag provided but not defined: -nope",
+  );
   assertThrows(() => parseArgs(["--bundle"], table, false), "flag needs an argument: -bundle");
 });
 

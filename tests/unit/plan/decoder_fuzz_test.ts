@@ -59,14 +59,16 @@ Deno.test("fuzz: mutated valid plans never crash and agree with the TypeScript d
     for (let f = 0; f < flips; f++) buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
     const cErr = lib.planCheck(buf);
     let tsOk = true;
+    let tsErr = "";
     try {
       decodePlan(buf);
-    } catch {
+    } catch (e) {
       tsOk = false;
+      tsErr = (e as Error).message;
     }
     if (cErr !== null) rejected++;
     // The C decoder is at least as strict as the TypeScript one.
-    if (!tsOk) assert(cErr !== null, `mutation ${i}: TS rejects but C accepts`);
+    if (!tsOk) assert(cErr !== null, `mutation ${i}: TS rejects (${tsErr}) but C accepts`);
   }
   assert(rejected > 0);
   // Truncations at every length are rejected.

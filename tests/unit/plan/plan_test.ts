@@ -32,13 +32,34 @@ Deno.test("plan: runc's default spec resolves to absolute, numeric data", () => 
   assertEquals(p.rootfs, "/bundle/rootfs");
   assertEquals(p.rootfsReadonly, true);
   assertEquals(p.rootPropagation, MS.SLAVE | MS.REC);
-  assertEquals(p.namespaces.map((n) => n.type), [0x20000000, 0x40000000, 0x08000000, 0x04000000, 0x00020000, 0x02000000]);
+  assertEquals(p.namespaces.map((n) => n.type), [
+    0x20000000,
+    0x40000000,
+    0x08000000,
+    0x04000000,
+    0x00020000,
+    0x02000000,
+  ]);
   // CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10).
   assertEquals(p.caps.bounding, (1n << 29n) | (1n << 5n) | (1n << 10n));
   assertEquals(p.caps.inheritable, 0n);
   assertEquals(p.rlimits, [{ type: 7, soft: 1024n, hard: 1024n }]);
-  assertEquals(p.pathDirs, ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
-  assertEquals(p.devices.map((d) => d.path), ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]);
+  assertEquals(p.pathDirs, [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+  ]);
+  assertEquals(p.devices.map((d) => d.path), [
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+  ]);
   const sys = p.mounts.find((m) => m.destination === "/sys")!;
   assertEquals(sys.flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
   const dev = p.mounts.find((m) => m.destination === "/dev")!;
@@ -66,20 +87,54 @@ Deno.test("plan: bind mounts get a remount for ro and a file destination for a f
   const host = fakeHost({ "/etc/hosts": "file", "/data": "dir" });
   // deno-lint-ignore no-explicit-any
   const s: any = defaultSpec();
-  s.mounts.push({ destination: "/etc/hosts", type: "bind", source: "/etc/hosts", options: ["bind", "ro"] });
+  s.mounts.push({
+    destination: "/etc/hosts",
+    type: "bind",
+    source: "/etc/hosts",
+    options: ["bind", "ro"],
+  });
   s.mounts.push({ destination: "data", source: "/data", options: ["rbind", "nosuid", "rslave"] });
   const p = buildPlan(parseSpec(s), opts, host);
   const hosts = p.mounts.find((m) => m.destination === "/etc/hosts")!;
   assertEquals([hosts.flags, hosts.remountFlags, hosts.createFile], [MS.BIND, MS.RDONLY, true]);
   const data = p.mounts.find((m) => m.destination === "/data")!;
-  assertEquals([data.flags, data.remountFlags, data.propagation], [MS.BIND | MS.REC, MS.NOSUID, MS.SLAVE | MS.REC]);
+  assertEquals([data.flags, data.remountFlags, data.propagation], [
+    MS.BIND | MS.REC,
+    MS.NOSUID,
+    MS.SLAVE | MS.REC,
+  ]);
 });
 
 Deno.test("plan: bad inputs are clear errors naming the field", () => {
-  assertThrows(() => plan((s) => s.mounts.push({ destination: "/x", type: "bind", source: "/nonexistent-src", options: ["bind"] })), "mounts[7].source: stat /nonexistent-src: no such file or directory");
-  assertThrows(() => plan((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== "uts"))), "hostname: unable to set hostname without a private UTS namespace");
-  assertThrows(() => plan((s) => (s.linux.namespaces = [{ type: "pid" }])), /a mount namespace is required/);
-  assertThrows(() => plan((s) => (s.root.path = "/nonexistent-root")), /^root\.path: stat \/nonexistent-root/);
+  assertThrows(
+    () =>
+      plan((s) =>
+        s.mounts.push({
+          destination: "/x",
+          type: "bind",
+          source: "/nonexistent-src",
+          options: ["bind"],
+        })
+      ),
+    "mounts[7].source: stat /nonexistent-src: no such file or directory",
+  );
+  assertThrows(
+    () =>
+      plan((
+        s,
+      ) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) =>
+        n.type !== "uts"
+      ))),
+    "hostname: unable to set hostname without a private UTS namespace",
+  );
+  assertThrows(
+    () => plan((s) => (s.linux.namespaces = [{ type: "pid" }])),
+    /a mount namespace is required/,
+  );
+  assertThrows(
+    () => plan((s) => (s.root.path = "/nonexistent-root")),
+    /^root\.path: stat \/nonexistent-root/,
+  );
 });
 
 Deno.test("plan: mount options map to flags, propagation and data", () => {

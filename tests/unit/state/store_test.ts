@@ -31,8 +31,7 @@ Deno.test("state: two concurrent creates of one id: exactly one wins", async () 
       args: ["eval", script, root],
       stdout: "piped",
       stderr: "inherit",
-    }).output()
-  );
+    }).output());
   const outs = (await Promise.all(runs)).map((o) => new TextDecoder().decode(o.stdout).trim());
   assertEquals(outs.filter((o) => o === "won").length, 1, outs.join(" | "));
   assertEquals(outs.filter((o) => o === "lost: container with given ID already exists").length, 5);
