@@ -23,13 +23,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Deno itself comes from the npm registry, into this project's node_modules.
-if [ ! -x node_modules/@deno/linux-x64-glibc/deno ]; then
-  npm install --no-audit --no-fund --loglevel=error
+# Deno itself comes from the npm registry, into .deno/ (kept apart from the project root so Deno
+# does not treat the project as an npm package).
+DENO_VERSION=2.9.6
+if [ "$(.deno/bin/deno --version 2>/dev/null | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
+  mkdir -p .deno/bin
+  npm install --prefix .deno --no-audit --no-fund --loglevel=error "deno@$DENO_VERSION"
+  ln -sf ../node_modules/@deno/linux-x64-glibc/deno .deno/bin/deno
 fi
 
 make -C sentry -s
 
 if [ -z "${MOAT_NO_DEMO:-}" ]; then
-  node_modules/@deno/linux-x64-glibc/deno task demo
+  .deno/bin/deno task demo
 fi

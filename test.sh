@@ -3,7 +3,7 @@
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-DENO=node_modules/@deno/linux-x64-glibc/deno
+DENO=.deno/bin/deno
 
 if [ ! -x "$DENO" ] || [ ! -f sentry/build/libmoat.so ]; then
   MOAT_NO_DEMO=1 bash install.sh || exit 1

@@ -1,0 +1,58 @@
+// moat as a library: the same lifecycle as the command line, for a long-lived Deno process (an
+// edge appliance) that should not spawn `moat` per call.
+//
+//   import { openRuntime } from "moat/mod.ts";
+//   const rt = openRuntime({ root: "/run/moat" });
+//   await rt.create({ id: "web", bundle: "/srv/bundles/web" });
+//   await rt.start("web");
+//   console.log(rt.state("web").status);
+import type { RuntimeContext } from "./core/container/context.ts";
+import { create, type CreateOptions } from "./core/container/create.ts";
+import { deleteContainer } from "./core/container/delete.ts";
+import { kill } from "./core/container/kill.ts";
+import { list, state } from "./core/container/query.ts";
+import { run, type RunOptions } from "./core/container/run.ts";
+import { parseSignal } from "./core/container/signals.ts";
+import { start } from "./core/container/start.ts";
+import { realHost } from "./core/plan/host.ts";
+import { StateStore } from "./core/state/store.ts";
+
+export { defaultSpec, rootlessSpec } from "./core/bundle/default_spec.ts";
+export { buildPlan, PlanError } from "./core/plan/resolve.ts";
+export { encodePlan } from "./core/plan/encode.ts";
+export { decodePlan } from "./core/plan/decode.ts";
+export type { LaunchPlan } from "./core/plan/types.ts";
+export { parseSpec, requireProcess, SpecError } from "./core/spec/mod.ts";
+export type { Spec } from "./core/spec/types.ts";
+export { RuntimeError } from "./core/state/errors.ts";
+export type { ContainerRecord, Status } from "./core/state/types.ts";
+export type { CreateOptions, RunOptions };
+
+export interface RuntimeOptions {
+  /** State directory (the CLI's --root); default /run/moat. */
+  root?: string;
+  /** Receives debug and warning messages. */
+  log?: (level: "debug" | "warning", msg: string) => void;
+}
+
+export function openRuntime(opts: RuntimeOptions = {}) {
+  const log = opts.log ?? (() => {});
+  const ctx: RuntimeContext = {
+    store: new StateStore(opts.root ?? "/run/moat"),
+    host: realHost,
+    launcher: async () => (await import("./ffi/launcher.ts")).sentryLauncher(),
+    log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
+  };
+  return {
+    /** Creates a container; its sentry stays a child of this process until it exits. */
+    create: async (o: CreateOptions) => (await create(ctx, o)).record,
+    start: (id: string) => start(ctx, id),
+    kill: (id: string, signal: string | number = "TERM", all = false) =>
+      kill(ctx, id, typeof signal === "number" ? signal : parseSignal(signal), all),
+    delete: (id: string, force = false) => deleteContainer(ctx, id, force),
+    state: (id: string) => state(ctx, id),
+    list: () => list(ctx),
+    /** create + start + wait + delete; resolves to the exit status (128+signal if killed). */
+    run: (o: RunOptions) => run(ctx, o),
+  };
+}
