@@ -305,12 +305,72 @@ static void do_readonly(int rootfd, const char *path)
 		init_die("make %s read-only: remount: %s", path, errstr(errno));
 }
 
+
+/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared (rootfsPropagation "shared" or
+ * "rshared"). As runc does, make that parent mount private in our namespace: find the mount
+ * whose mount point is the longest prefix of the rootfs in /proc/self/mountinfo. */
+static void parent_mount_private(const char *rootfs)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		init_die("open /proc/self/mountinfo: %s", errstr(errno));
+	char line[8192], best[4097] = "";
+	size_t best_len = 0;
+	int best_shared = 0;
+	while (fgets(line, sizeof line, f)) {
+		/* id parent major:minor root mountpoint options optional... - type source opts */
+		char *save = NULL, *field[6];
+		int n = 0;
+		for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			field[n++] = t;
+			if (n == 6)
+				break;
+		}
+		if (n < 6)
+			continue;
+		char *mp = field[4];
+		unescape(mp);
+		size_t l = strlen(mp);
+		int prefix = !strcmp(mp, "/") ||
+			     (!strncmp(rootfs, mp, l) && (rootfs[l] == '/' || rootfs[l] == 0));
+		if (!prefix || l < best_len || l >= sizeof best)
+			continue;
+		int shared = 0;
+		for (char *t = strtok_r(NULL, " ", &save); t && strcmp(t, "-"); t = strtok_r(NULL, " ", &save))
+			if (!strncmp(t, "shared:", 7))
+				shared = 1;
+		memcpy(best, mp, l + 1);
+		best_len = l;
+		best_shared = shared;
+	}
+	fclose(f);
+	if (best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) != 0)
+		init_die("make %s private: %s", best, errstr(errno));
+}
+
 void mounts_setup(const struct plan *p)
 {
 	/* keep container mounts from leaking to the host (TS sends MS_SLAVE|MS_REC by default) */
 	if (p->root_propagation && mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL) != 0)
 		init_die("set root propagation %#llx: %s", (unsigned long long)p->root_propagation,
 			 errstr(errno));
+	parent_mount_private(p->rootfs);
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
 		init_die("bind rootfs %s: %s", p->rootfs, errstr(errno));

@@ -1,0 +1,251 @@
+// `deno task bench`: moat side by side with runc and crun (when installed) in the same run.
+// Reports medians and ratios to runc for `run true` and create+start+delete, and the sentry's
+// memory per sandbox (RSS and PSS from smaps_rollup).
+//
+// crun refuses hybrid cgroup hosts whose unified hierarchy has controllers; like
+// ../shared/tools/bench/bench.sh, it runs here inside a private mount namespace where that
+// controller list is hidden (nothing on the host changes).
+import { busyboxRootfsAt } from "./busybox_rootfs.ts";
+
+const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const work = `${top}/.cache/bench`;
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? "40");
+
+interface Runtime {
+  name: string;
+  argv: string[];
+}
+
+function findRuntimes(): Runtime[] {
+  const out: Runtime[] = [];
+  const exists = (p: string) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  };
+  for (const p of ["/usr/sbin/runc", "/usr/bin/runc"]) {
+    if (exists(p)) {
+      out.push({ name: "runc", argv: [p] });
+      break;
+    }
+  }
+  if (exists("/usr/bin/crun")) {
+    const controllers = (() => {
+      try {
+        return Deno.readTextFileSync("/sys/fs/cgroup/unified/cgroup.controllers").trim();
+      } catch {
+        return "";
+      }
+    })();
+    out.push({
+      name: "crun",
+      argv: controllers
+        ? [
+          "unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers && exec /usr/bin/crun "$@"',
+          "crun",
+        ]
+        : ["/usr/bin/crun"],
+    });
+  }
+  out.push({ name: "moat", argv: [`${top}/bin/moat`] });
+  return out;
+}
+
+function makeBundle(): string {
+  const bundle = `${work}/bundle`;
+  Deno.mkdirSync(bundle, { recursive: true });
+  busyboxRootfsAt(`${bundle}/rootfs`);
+  // runc's own default spec, so every runtime gets the same config.
+  const config = {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ["true"],
+      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      cwd: "/",
+      capabilities: Object.fromEntries(
+        ["bounding", "effective", "permitted"].map((
+          k,
+        ) => [k, ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]]),
+      ),
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: "rootfs", readonly: true },
+    hostname: "bench",
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc" },
+      {
+        destination: "/dev",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+      },
+      {
+        destination: "/dev/pts",
+        type: "devpts",
+        source: "devpts",
+        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+      },
+      {
+        destination: "/dev/shm",
+        type: "tmpfs",
+        source: "shm",
+        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+      },
+      {
+        destination: "/dev/mqueue",
+        type: "mqueue",
+        source: "mqueue",
+        options: ["nosuid", "noexec", "nodev"],
+      },
+      {
+        destination: "/sys",
+        type: "sysfs",
+        source: "sysfs",
+        options: ["nosuid", "noexec", "nodev", "ro"],
+      },
+    ],
+    linux: {
+      namespaces: ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type })),
+      maskedPaths: ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
+      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+  };
+  Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
+  return bundle;
+}
+
+async function sh(argv: string[], stdout: "null" | "piped" = "null"): Promise<Deno.CommandOutput> {
+  return await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout,
+    stderr: "piped",
+  })
+    .output();
+}
+
+async function timeIt(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function mustSucceed(argv: string[]): Promise<void> {
+  const r = await sh(argv);
+  if (!r.success) {
+    throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(r.stderr).trim()}`);
+  }
+}
+
+async function benchRuntime(rt: Runtime, bundle: string) {
+  const root = `${work}/root-${rt.name}`;
+  const base = [...rt.argv, "--root", root];
+  let n = 0;
+  const id = () => `bench-${rt.name}-${Deno.pid}-${++n}`;
+  // Warm up caches (Deno's code cache, page cache) before timing.
+  for (let i = 0; i < 3; i++) await mustSucceed([...base, "run", "--bundle", bundle, id()]);
+  const runTimes: number[] = [];
+  const lifecycle: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    runTimes.push(await timeIt(() => mustSucceed([...base, "run", "--bundle", bundle, id()])));
+    const cid = id();
+    lifecycle.push(
+      await timeIt(async () => {
+        await mustSucceed([...base, "create", "--bundle", bundle, cid]);
+        await mustSucceed([...base, "start", cid]);
+        await mustSucceed([...base, "delete", "--force", cid]);
+      }),
+    );
+  }
+  return { run: median(runTimes), lifecycle: median(lifecycle) };
+}
+
+async function sentryMemory(bundle: string): Promise<{ rss: number; pss: number; n: number }> {
+  const root = `${work}/root-mem`;
+  const sleepBundle = `${work}/bundle-sleep`;
+  Deno.mkdirSync(sleepBundle, { recursive: true });
+  const config = JSON.parse(Deno.readTextFileSync(`${bundle}/config.json`));
+  config.root.path = `${bundle}/rootfs`;
+  config.process.args = ["sleep", "60"];
+  Deno.writeTextFileSync(`${sleepBundle}/config.json`, JSON.stringify(config));
+  const ids = Array.from({ length: 10 }, (_, i) => `mem-${Deno.pid}-${i}`);
+  const rss: number[] = [];
+  const pss: number[] = [];
+  try {
+    for (const cid of ids) {
+      await mustSucceed([
+        `${top}/bin/moat`,
+        "--root",
+        root,
+        "run",
+        "-d",
+        "--bundle",
+        sleepBundle,
+        cid,
+      ]);
+    }
+    for (const cid of ids) {
+      const st = JSON.parse(
+        new TextDecoder().decode(
+          (await sh([`${top}/bin/moat`, "--root", root, "state", cid], "piped")).stdout,
+        ),
+      );
+      const smaps = Deno.readTextFileSync(`/proc/${st.pid}/smaps_rollup`);
+      rss.push(Number(/^Rss:\s+(\d+)/m.exec(smaps)![1]));
+      pss.push(Number(/^Pss:\s+(\d+)/m.exec(smaps)![1]));
+    }
+  } finally {
+    for (const cid of ids) await sh([`${top}/bin/moat`, "--root", root, "delete", "--force", cid]);
+  }
+  return { rss: median(rss), pss: median(pss), n: ids.length };
+}
+
+if (Deno.uid() !== 0) {
+  console.error("bench: run as root");
+  Deno.exit(1);
+}
+const bundle = makeBundle();
+const runtimes = findRuntimes();
+console.log(
+  `moat benchmark: ${runs} samples per measurement, medians (ms); ratio = runtime / runc`,
+);
+const results = new Map<string, { run: number; lifecycle: number }>();
+for (const rt of runtimes) {
+  try {
+    results.set(rt.name, await benchRuntime(rt, bundle));
+  } catch (e) {
+    console.log(`${rt.name}: skipped (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+const ref = results.get("runc");
+const fmt = (v: number) => v.toFixed(1);
+const ratio = (v: number, r?: number) => (r ? (v / r).toFixed(2) : "-");
+console.log("\n| runtime | run true (ms) | ratio | create+start+delete (ms) | ratio |");
+console.log("|---|---:|---:|---:|---:|");
+for (const [name, r] of results) {
+  console.log(
+    `| ${name} | ${fmt(r.run)} | ${ratio(r.run, ref?.run)} | ${fmt(r.lifecycle)} | ${
+      ratio(r.lifecycle, ref?.lifecycle)
+    } |`,
+  );
+}
+const mem = await sentryMemory(bundle);
+console.log(
+  `\nsentry per sandbox (median of ${mem.n} running containers): RSS ${mem.rss} KiB, PSS ${mem.pss} KiB`,
+);
