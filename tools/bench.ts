@@ -125,13 +125,12 @@ function makeBundle(): string {
   return bundle;
 }
 
-async function sh(argv: string[], stdout: "null" | "piped" = "null"): Promise<Deno.CommandOutput> {
-  return await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout,
-    stderr: "piped",
-  })
+async function sh(
+  argv: string[],
+  stdout: "null" | "piped" = "null",
+  stderr: "null" | "piped" = "piped",
+): Promise<Deno.CommandOutput> {
+  return await new Deno.Command(argv[0], { args: argv.slice(1), stdin: "null", stdout, stderr })
     .output();
 }
 
@@ -146,8 +145,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function mustSucceed(argv: string[]): Promise<void> {
-  const r = await sh(argv);
+/** `create` and `run -d` hand their stdio to the container: give them nothing to hold open. */
+async function mustSucceed(argv: string[], detached = false): Promise<void> {
+  if (Deno.env.get("BENCH_TRACE")) console.error(argv.slice(-3).join(" "));
+  const r = await sh(argv, "null", detached ? "null" : "piped");
   if (!r.success) {
     throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(r.stderr).trim()}`);
   }
@@ -167,7 +168,7 @@ async function benchRuntime(rt: Runtime, bundle: string) {
     const cid = id();
     lifecycle.push(
       await timeIt(async () => {
-        await mustSucceed([...base, "create", "--bundle", bundle, cid]);
+        await mustSucceed([...base, "create", "--bundle", bundle, cid], true);
         await mustSucceed([...base, "start", cid]);
         await mustSucceed([...base, "delete", "--force", cid]);
       }),
@@ -198,17 +199,18 @@ async function sentryMemory(bundle: string): Promise<{ rss: number; pss: number;
         "--bundle",
         sleepBundle,
         cid,
-      ]);
+      ], true);
     }
     for (const cid of ids) {
-      const st = JSON.parse(
-        new TextDecoder().decode(
-          (await sh([`${top}/bin/moat`, "--root", root, "state", cid], "piped")).stdout,
-        ),
-      );
-      const smaps = Deno.readTextFileSync(`/proc/${st.pid}/smaps_rollup`);
-      rss.push(Number(/^Rss:\s+(\d+)/m.exec(smaps)![1]));
-      pss.push(Number(/^Pss:\s+(\d+)/m.exec(smaps)![1]));
+      const out = await sh([`${top}/bin/moat`, "--root", root, "state", cid], "piped");
+      const st = JSON.parse(new TextDecoder().decode(out.stdout));
+      try {
+        const smaps = Deno.readTextFileSync(`/proc/${st.pid}/smaps_rollup`);
+        rss.push(Number(/^Rss:\s+(\d+)/m.exec(smaps)![1]));
+        pss.push(Number(/^Pss:\s+(\d+)/m.exec(smaps)![1]));
+      } catch (e) {
+        console.error(`sentry of ${cid} (pid ${st.pid}, ${st.status}): ${(e as Error).message}`);
+      }
     }
   } finally {
     for (const cid of ids) await sh([`${top}/bin/moat`, "--root", root, "delete", "--force", cid]);

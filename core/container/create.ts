@@ -52,6 +52,7 @@ export function loadSpec(bundle: string): Spec {
 
 export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<Created> {
   const bundle = absolutePath(opts.bundle);
+  ctx.log.debug(`create ${opts.id}: start (${performance.now().toFixed(1)} ms)`);
   const spec = loadSpec(bundle);
   const lock = ctx.store.claim(opts.id);
   const dir = ctx.store.dir(opts.id);
@@ -95,12 +96,19 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       controlSocket,
     };
     listener = Deno.listen({ transport: "unix", path: notifySocket });
-    sentry = (await ctx.launcher()).spawn(planPath);
+    ctx.log.debug(`create ${opts.id}: plan written (${performance.now().toFixed(1)} ms)`);
+    const launcher = await ctx.launcher();
+    ctx.log.debug(`create ${opts.id}: libmoat loaded (${performance.now().toFixed(1)} ms)`);
+    sentry = launcher.spawn(planPath);
+    ctx.log.debug(
+      `create ${opts.id}: sentry ${sentry.pid} spawned (${performance.now().toFixed(1)} ms)`,
+    );
     record.pid = sentry.pid;
     record.pidStartTime = readProcStat(sentry.pid)?.startTime ?? 0;
     ctx.store.write(record);
 
     const reply = await awaitReport(listener, sentry, opts.timeoutMs ?? 60_000);
+    ctx.log.debug(`create ${opts.id}: sentry reported (${performance.now().toFixed(1)} ms)`);
     const { ok, rest } = parseReply(reply);
     if (!ok) throw new RuntimeError(rest);
     const [, initPid] = rest.split(" ").map(Number);

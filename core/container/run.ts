@@ -45,9 +45,12 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     Deno.addSignalListener(sig, h);
     return () => Deno.removeSignalListener(sig, h);
   });
+  ctx.log.debug(`run ${record.id}: started (${performance.now().toFixed(1)} ms)`);
   const st = await sentry.status;
+  ctx.log.debug(`run ${record.id}: exited (${performance.now().toFixed(1)} ms)`);
   for (const off of handlers) off();
   if (!opts.keep) await deleteContainer(ctx, record.id, true);
+  ctx.log.debug(`run ${record.id}: deleted (${performance.now().toFixed(1)} ms)`);
   // The sentry mirrors the init's wait status: its exit code, or the same fatal signal.
   if (st.signal) return 128 + parseSignal(st.signal);
   return st.code;
