@@ -169,6 +169,9 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	if (!plan_ns_find(p, CLONE_NEWNS))
 		init_die("a mount namespace is required");
 	mounts_setup(p);
+	/* the pty comes from the container's own devpts, so after pivot_root */
+	if (p->terminal)
+		console_setup_init(p, init_console_fd);
 
 	set_names(p);
 	join_keyring(p);

@@ -73,6 +73,11 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_NO_NEW_KEYRING] = {"NO_NEW_KEYRING", K_U64, 1, 0, 0},
 	[T_SESSION_KEYRING_NAME] = {"SESSION_KEYRING_NAME", K_STR, 1, 0, STR_MAX},
 	[T_CONTAINER_ID] = {"CONTAINER_ID", K_STR, 1, 1, STR_MAX},
+	[T_TERMINAL] = {"TERMINAL", K_U64, 1, 0, 0},
+	[T_CONSOLE_SOCKET] = {"CONSOLE_SOCKET", K_STR, 1, 0, SUN_PATH_MAX - 1},
+	[T_CONSOLE_ROWS] = {"CONSOLE_ROWS", K_U64, 1, 0, 0},
+	[T_CONSOLE_COLS] = {"CONSOLE_COLS", K_U64, 1, 0, 0},
+	[T_CONSOLE_RELAY] = {"CONSOLE_RELAY", K_U64, 1, 0, 0},
 };
 
 /* nested tags */
@@ -532,6 +537,18 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_NO_NEW_KEYRING: p->no_new_keyring = v; return boolean(d, name, v);
 	case T_SESSION_KEYRING_NAME: return (p->session_keyring_name = dupstr(d, r)) ? 0 : -1;
 	case T_CONTAINER_ID: return (p->container_id = dupstr(d, r)) ? 0 : -1;
+	case T_TERMINAL: p->terminal = v; return boolean(d, name, v);
+	case T_CONSOLE_SOCKET: return (p->console_socket = dupstr(d, r)) ? 0 : -1;
+	case T_CONSOLE_ROWS:
+	case T_CONSOLE_COLS:
+		if (v > 0xffff)
+			return fail(d, "%s %llu exceeds 65535", name, (unsigned long long)v);
+		if (r->tag == T_CONSOLE_ROWS)
+			p->console_rows = v;
+		else
+			p->console_cols = v;
+		return 0;
+	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
 	}
 	return fail(d, "unknown tag %u", r->tag); /* unreachable: check_shape knows the table */
 }
@@ -569,7 +586,7 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, si
 		rc = next_rec(&d, body, blen, &off, &r);
 		if (rc <= 0)
 			break;
-		if (r.tag >= 1 && r.tag <= T_MAX_TOP)
+		if (r.tag >= 1 && r.tag <= T_MAX_TOP && top[r.tag].name)
 			snprintf(d.where, sizeof d.where, "record %u (tag %u %s at offset %zu)", idx, r.tag,
 				 top[r.tag].name, at + 12);
 		else
@@ -636,6 +653,7 @@ void plan_free(struct plan *p)
 	free_strs(p->path_dirs, p->n_path_dirs);
 	free(p->session_keyring_name);
 	free(p->container_id);
+	free(p->console_socket);
 	free(p);
 }
 

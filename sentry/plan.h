@@ -17,8 +17,14 @@ enum {
 	T_CAP_LAST, T_RLIMIT, T_NO_NEW_PRIVS, T_OOM_SCORE_ADJ, T_NOTIFY_SOCKET,
 	T_CONTROL_SOCKET, T_LOG_PATH, T_PRESERVE_FDS, T_PATH_DIR, T_NO_NEW_KEYRING,
 	T_SESSION_KEYRING_NAME, T_CONTAINER_ID,
-	T_MAX_TOP = T_CONTAINER_ID
+	/* Reserved ranges, so features can be added side by side (PROTOCOL.md §1):
+	 * 40-49 cgroups, 50-59 seccomp, 60-79 hooks and process attributes,
+	 * 80-89 terminals. Each feature defines its own T_* values in its range. */
+	T_MAX_TOP = 95
 };
+
+/* 80-89: terminals */
+enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONSOLE_RELAY };
 
 #define PLAN_MAX_NS 16
 #define PLAN_MAX_RLIMITS 16
@@ -90,6 +96,10 @@ struct plan {
 	uint64_t no_new_keyring;
 	char *session_keyring_name;
 	char *container_id;
+
+	/* terminals */
+	uint64_t terminal, console_rows, console_cols, console_relay;
+	char *console_socket;
 };
 
 /* Decode buf into a freshly allocated plan. Returns 0 and sets *out, or -1 with a

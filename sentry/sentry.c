@@ -36,6 +36,9 @@ static pid_t init_pid;
 static int running;         /* start succeeded */
 static int start_attempted; /* start was sent (successful or not) */
 static struct stat init_pidns;
+/* process.terminal: the socketpair the init sends the pty master over; the master while we
+ * relay it (foreground run) and the caller's stdio we relay to */
+static int console_sp = -1, master_fd = -1, relay_in = -1, relay_out = -1;
 
 struct client {
 	int fd;
@@ -185,6 +188,9 @@ static void spawn_init(void)
 	}
 	if (pipe2(start, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
 		setup_fail("pipe: %s", errstr(errno));
+	int csp[2] = {-1, -1};
+	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csp) != 0)
+		setup_fail("socketpair: %s", errstr(errno));
 
 	struct moat_clone_args ca;
 	memset(&ca, 0, sizeof ca);
@@ -197,9 +203,15 @@ static void spawn_init(void)
 	if (r == 0) {
 		close(start[1]);
 		close(errp[0]);
+		if (csp[0] >= 0)
+			close(csp[0]);
+		init_console_fd = csp[1];
 		init_main(P, start[0], errp[1]);
 	}
 	init_pid = (pid_t)r;
+	if (csp[1] >= 0)
+		close(csp[1]);
+	console_sp = csp[0];
 	close(start[0]);
 	close(errp[1]);
 	start_wr = start[1];
@@ -420,6 +432,21 @@ static void handle(struct client *c, char *line)
 		reply(c, "ok %d %s\n", (int)init_pid, running ? "running" : "created");
 	else if (!strcmp(line, "wait"))
 		c->waiting = 1;
+	else if (!strncmp(line, "resize ", 7)) {
+		long rows, cols;
+		char *sp = strchr(line + 7, ' ');
+		if (master_fd < 0 || !sp) {
+			reply(c, "error no terminal to resize\n");
+			return;
+		}
+		*sp = 0;
+		if (parse_int(line + 7, 0, 65535, &rows) || parse_int(sp + 1, 0, 65535, &cols)) {
+			reply(c, "error invalid resize request\n");
+			return;
+		}
+		console_resize(master_fd, (unsigned)rows, (unsigned)cols);
+		reply(c, "ok\n");
+	}
 	else
 		reply(c, "error unknown request\n");
 }
@@ -475,14 +502,17 @@ static int client_readable(struct client *c)
 
 static siginfo_t serve(void)
 {
-	struct pollfd pfd[2 + MAX_CLIENTS];
+	struct pollfd pfd[4 + MAX_CLIENTS];
 	for (;;) {
 		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		/* a negative fd is ignored by poll: the relay slots are inert without a terminal */
+		pfd[2] = (struct pollfd){.fd = relay_out >= 0 ? master_fd : -1, .events = POLLIN};
+		pfd[3] = (struct pollfd){.fd = master_fd >= 0 ? relay_in : -1, .events = POLLIN};
 		size_t n = n_clients;
 		for (size_t i = 0; i < n; i++)
-			pfd[2 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-		if (poll(pfd, 2 + n, -1) < 0) {
+			pfd[4 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+		if (poll(pfd, 4 + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("error", "poll: %s", errstr(errno));
@@ -494,9 +524,17 @@ static siginfo_t serve(void)
 			if (waitid((idtype_t)MOAT_P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0)
 				return si;
 		}
+		if (pfd[2].revents && console_pump(master_fd, relay_out) != 0) {
+			close(relay_out); /* every pty user is gone: the container's output ended */
+			relay_out = -1;
+		}
+		if (pfd[3].revents && console_pump(relay_in, master_fd) != 0) {
+			close(relay_in); /* the caller's input ended */
+			relay_in = -1;
+		}
 		/* walk backwards: drop_client moves the last client into the freed slot */
 		for (size_t i = n; i-- > 0;)
-			if (pfd[2 + i].revents && client_readable(&clients[i]) != 0)
+			if (pfd[4 + i].revents && client_readable(&clients[i]) != 0)
 				drop_client(i);
 		if (pfd[0].revents & POLLIN)
 			accept_client();
@@ -507,6 +545,15 @@ static siginfo_t serve(void)
 static _Noreturn void mirror_exit(const siginfo_t *si)
 {
 	int sig = si->si_status;
+	/* the last output of a foreground terminal still sits in the pty */
+	if (master_fd >= 0 && relay_out >= 0) {
+		fcntl(master_fd, F_SETFL, O_NONBLOCK);
+		while (console_pump(master_fd, relay_out) == 0) {
+			struct pollfd q = {.fd = master_fd, .events = POLLIN};
+			if (poll(&q, 1, 0) <= 0)
+				break;
+		}
+	}
 	for (size_t i = 0; i < n_clients; i++) {
 		if (!clients[i].waiting)
 			continue;
@@ -568,6 +615,26 @@ int main(int argc, char **argv)
 	if (stat(path, &init_pidns) != 0)
 		setup_fail("stat %s: %s", path, errstr(errno));
 	join_init_namespaces();
+
+	if (P->terminal) {
+		master_fd = console_receive(console_sp);
+		if (master_fd < 0)
+			setup_fail("receive the pty master from the container init");
+		close(console_sp);
+		if (P->console_socket) {
+			/* the engine owns the terminal from here on: keep no copy */
+			if (console_send(P->console_socket, master_fd) != 0)
+				setup_fail("send the pty master to console socket %s: %s",
+					   P->console_socket, errstr(errno));
+			close(master_fd);
+			master_fd = -1;
+		} else if (P->console_relay) {
+			relay_in = fcntl(0, F_DUPFD_CLOEXEC, base);
+			relay_out = fcntl(1, F_DUPFD_CLOEXEC, base);
+			if (relay_in < 0 || relay_out < 0)
+				setup_fail("keep stdio for the terminal relay: %s", errstr(errno));
+		}
+	}
 
 	/* the init holds create's stdio and the preserved fds now; we keep none of them */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -19,6 +19,15 @@ void mounts_setup(const struct plan *p);
 void creds_rlimits(const struct plan *p);
 void creds_apply(const struct plan *p);
 
+/* console.c: process.terminal. init_console_fd is the init's end of the socketpair the
+ * pty master travels over (set in the clone3 child before init_main). */
+extern int init_console_fd;
+void console_setup_init(const struct plan *p, int sock);
+int console_receive(int sock);
+int console_send(const char *path, int master);
+void console_resize(int master, unsigned rows, unsigned cols);
+int console_pump(int from, int to);
+
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */
 int fds_close_from(int from);       /* close every fd >= from */

@@ -22,6 +22,7 @@ export function createOptions(args: Parsed, id: string) {
     noPivot: flagBool(args, "no-pivot"),
     noNewKeyring: flagBool(args, "no-new-keyring"),
     preserveFds: flagInt(args, "preserve-fds", 0),
+    consoleSocket: flagString(args, "console-socket"),
   };
 }
 

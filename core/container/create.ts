@@ -19,6 +19,10 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** --console-socket: where the pty master goes when process.terminal is set. */
+  consoleSocket?: string;
+  /** Foreground run: relay a terminal through the sentry instead of a console socket. */
+  consoleRelay?: boolean;
   /** How long to wait for the sentry to report (ms). */
   timeoutMs?: number;
 }
@@ -27,6 +31,8 @@ export interface Created {
   record: ContainerRecord;
   /** The sentry process; `run` waits on it, `create` lets it go. */
   sentry: Deno.ChildProcess;
+  /** The sentry relays a pty to our stdio (foreground run with process.terminal). */
+  relaysTerminal: boolean;
 }
 
 export function loadSpec(bundle: string): Spec {
@@ -68,6 +74,13 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   try {
     const { preserveFds, env } = socketActivation(opts.preserveFds ?? 0, spec.process!.env ?? []);
     spec.process!.env = env;
+    if (opts.consoleRelay && spec.process!.terminal && !spec.process!.consoleSize) {
+      // A relayed terminal starts at the size of ours (later changes come as SIGWINCH).
+      try {
+        const { rows, columns } = Deno.consoleSize();
+        spec.process!.consoleSize = { height: rows, width: columns };
+      } catch { /* our stdout is not a terminal */ }
+    }
     const plan = buildPlan(spec, {
       id: opts.id,
       bundle,
@@ -77,6 +90,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       noPivot: opts.noPivot ?? false,
       noNewKeyring: opts.noNewKeyring ?? false,
       preserveFds,
+      consoleSocket: opts.consoleSocket ? absolutePath(opts.consoleSocket) : undefined,
+      consoleRelay: opts.consoleRelay,
     }, ctx.host);
     const planPath = `${dir}/plan`;
     Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
@@ -117,7 +132,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     ctx.store.write(record);
     Deno.removeSync(planPath);
     if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);
-    return { record, sentry };
+    return { record, sentry, relaysTerminal: plan.terminal?.relay === true };
   } catch (e) {
     if (sentry) await killSentry(sentry);
     destroy(ctx, opts.id);

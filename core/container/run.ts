@@ -26,7 +26,10 @@ const FORWARDED: Deno.Signal[] = [
 ];
 
 export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number> {
-  const { record, sentry } = await create(ctx, opts);
+  const { record, sentry, relaysTerminal } = await create(ctx, {
+    ...opts,
+    consoleRelay: !opts.detach,
+  });
   try {
     await start(ctx, record.id);
   } catch (e) {
@@ -38,8 +41,19 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     sentry.unref();
     return 0;
   }
+  const raw = relaysTerminal && Deno.stdin.isTerminal();
+  if (raw) Deno.stdin.setRaw(true);
+  const resize = () => {
+    try {
+      const { rows, columns } = Deno.consoleSize();
+      sentryRequest(record.controlSocket, `resize ${rows} ${columns}`).catch(() => {});
+    } catch { /* stdout is not a terminal */ }
+  };
+  if (raw) resize();
   const handlers = FORWARDED.map((sig) => {
     const h = () => {
+      // A terminal's size changes are the container's too; other signals are forwarded.
+      if (sig === "SIGWINCH" && relaysTerminal) return resize();
       sentryRequest(record.controlSocket, `kill ${parseSignal(sig)} 0`).catch(() => {});
     };
     Deno.addSignalListener(sig, h);
@@ -49,6 +63,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   const st = await sentry.status;
   ctx.log.debug(`run ${record.id}: exited (${performance.now().toFixed(1)} ms)`);
   for (const off of handlers) off();
+  if (raw) Deno.stdin.setRaw(false);
   if (!opts.keep) await deleteContainer(ctx, record.id, true);
   ctx.log.debug(`run ${record.id}: deleted (${performance.now().toFixed(1)} ms)`);
   // The sentry mirrors the init's wait status: its exit code, or the same fatal signal.

@@ -87,6 +87,7 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
     pathDirs: [],
     noNewKeyring: false,
   };
+  const term = () => (p.terminal ??= { relay: false, rows: 0, cols: 0 });
   for (const r of records(buf.subarray(12), "top level")) {
     switch (r.tag) {
       case Tag.CONTAINER_ID:
@@ -297,6 +298,21 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         break;
       case Tag.SESSION_KEYRING_NAME:
         p.sessionKeyringName = str(r);
+        break;
+      case Tag.TERMINAL:
+        term();
+        break;
+      case Tag.CONSOLE_SOCKET:
+        term().consoleSocket = str(r);
+        break;
+      case Tag.CONSOLE_ROWS:
+        term().rows = num(r);
+        break;
+      case Tag.CONSOLE_COLS:
+        term().cols = num(r);
+        break;
+      case Tag.CONSOLE_RELAY:
+        term().relay = u64(r) === 1n;
         break;
       default:
         throw new Error(`plan: unknown tag ${r.tag}`);

@@ -144,6 +144,13 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const d of p.pathDirs) w.str(Tag.PATH_DIR, d);
   w.flag(Tag.NO_NEW_KEYRING, p.noNewKeyring);
   w.str(Tag.SESSION_KEYRING_NAME, p.sessionKeyringName);
+  if (p.terminal) {
+    w.flag(Tag.TERMINAL, true);
+    w.str(Tag.CONSOLE_SOCKET, p.terminal.consoleSocket);
+    if (p.terminal.rows) w.u64(Tag.CONSOLE_ROWS, p.terminal.rows);
+    if (p.terminal.cols) w.u64(Tag.CONSOLE_COLS, p.terminal.cols);
+    w.flag(Tag.CONSOLE_RELAY, p.terminal.relay);
+  }
 
   const body = w.bytes();
   const out = new Uint8Array(12 + body.length);

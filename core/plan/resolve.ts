@@ -6,7 +6,7 @@ import type { Spec } from "../spec/types.ts";
 import { expandCgroupMount } from "./cgroup_mount.ts";
 import type { HostFacts } from "./host.ts";
 import { parseMountOptions, propagationFlags } from "./mount_options.ts";
-import type { LaunchPlan, PlanDevice, PlanMount, PlanSymlink } from "./types.ts";
+import type { LaunchPlan, PlanDevice, PlanMount, PlanSymlink, PlanTerminal } from "./types.ts";
 
 export class PlanError extends Error {}
 
@@ -20,6 +20,10 @@ export interface PlanOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
+  /** --console-socket (process.terminal with a detached create). */
+  consoleSocket?: string;
+  /** Foreground run of a terminal process: the sentry relays the pty to our stdio. */
+  consoleRelay?: boolean;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -152,8 +156,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   const env = process.env ?? [];
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
 
+  const terminal = planTerminal(process.terminal === true, process.consoleSize, opts);
+
   return {
     containerId: opts.id,
+    ...(terminal ? { terminal } : {}),
     rootfs,
     rootfsReadonly: spec.root?.readonly === true,
     rootPropagation: linux.rootfsPropagation
@@ -197,6 +204,32 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     pathDirs: pathVar.split(":").filter((d) => d !== ""),
     noNewKeyring: opts.noNewKeyring,
     sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
+  };
+}
+
+/** runc's rules (utils_linux.go): a terminal needs a console socket unless we relay it. */
+function planTerminal(
+  terminal: boolean,
+  size: { height: number; width: number } | undefined,
+  opts: PlanOptions,
+): PlanTerminal | undefined {
+  if (!terminal) {
+    if (opts.consoleSocket) {
+      throw new PlanError("cannot use console socket if runc will not detach or allocate tty");
+    }
+    return undefined;
+  }
+  if (opts.consoleRelay && opts.consoleSocket) {
+    throw new PlanError("cannot use console socket if runc will not detach or allocate tty");
+  }
+  if (!opts.consoleRelay && !opts.consoleSocket) {
+    throw new PlanError("cannot allocate tty if runc will detach without setting console socket");
+  }
+  return {
+    consoleSocket: opts.consoleSocket,
+    relay: opts.consoleRelay === true,
+    rows: size?.height ?? 0,
+    cols: size?.width ?? 0,
   };
 }
 

@@ -39,6 +39,12 @@ export const Tag = {
   NO_NEW_KEYRING: 34,
   SESSION_KEYRING_NAME: 35,
   CONTAINER_ID: 36,
+  // 80-89: terminals
+  TERMINAL: 80,
+  CONSOLE_SOCKET: 81,
+  CONSOLE_ROWS: 82,
+  CONSOLE_COLS: 83,
+  CONSOLE_RELAY: 84,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

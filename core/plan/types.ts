@@ -48,8 +48,19 @@ export interface PlanCaps {
   ambient: bigint;
 }
 
+/** process.terminal: where the pty master goes (sentry/PROTOCOL.md tags 80-84). */
+export interface PlanTerminal {
+  /** Send the master to this --console-socket. */
+  consoleSocket?: string;
+  /** Foreground `run`: the sentry relays the master to the caller's stdio. */
+  relay: boolean;
+  rows: number;
+  cols: number;
+}
+
 export interface LaunchPlan {
   containerId: string;
+  terminal?: PlanTerminal;
   rootfs: string;
   rootfsReadonly: boolean;
   rootPropagation: number;

@@ -12,6 +12,7 @@ import { fakeHost } from "./fixtures.ts";
 function validPlan(): Uint8Array {
   // deno-lint-ignore no-explicit-any
   const s: any = defaultSpec();
+  s.process.terminal = false;
   return encodePlan(buildPlan(parseSpec(s), {
     id: "fuzz",
     bundle: "/bundle",

@@ -87,6 +87,7 @@ Deno.test("plan: bind mounts get a remount for ro and a file destination for a f
   const host = fakeHost({ "/etc/hosts": "file", "/data": "dir" });
   // deno-lint-ignore no-explicit-any
   const s: any = defaultSpec();
+  s.process.terminal = false;
   s.mounts.push({
     destination: "/etc/hosts",
     type: "bind",
@@ -135,6 +136,49 @@ Deno.test("plan: bad inputs are clear errors naming the field", () => {
     () => plan((s) => (s.root.path = "/nonexistent-root")),
     /^root\.path: stat \/nonexistent-root/,
   );
+});
+
+Deno.test("plan: a terminal needs a console socket or the foreground relay", () => {
+  const tty = (extra: Partial<typeof opts> & { consoleRelay?: boolean; consoleSocket?: string }) =>
+    buildPlan(
+      parseSpec({
+        ...defaultSpec(),
+        process: { ...(defaultSpec().process as object), consoleSize: { height: 24, width: 80 } },
+      }),
+      { ...opts, ...extra },
+      fakeHost(),
+    );
+  assertThrows(
+    () => tty({}),
+    "cannot allocate tty if runc will detach without setting console socket",
+  );
+  assertEquals(tty({ consoleSocket: "/run/c.sock" }).terminal, {
+    consoleSocket: "/run/c.sock",
+    relay: false,
+    rows: 24,
+    cols: 80,
+  });
+  assertEquals(tty({ consoleRelay: true }).terminal?.relay, true);
+  assertThrows(
+    () =>
+      plan(() => {}) &&
+      buildPlan(
+        parseSpec({
+          ...defaultSpec(),
+          process: { ...(defaultSpec().process as object), terminal: false },
+        }),
+        { ...opts, consoleSocket: "/x" },
+        fakeHost(),
+      ),
+    "cannot use console socket if runc will not detach or allocate tty",
+  );
+  const bytes = encodePlan(tty({ consoleSocket: "/run/c.sock" }));
+  assertEquals(decodePlan(bytes).terminal, {
+    consoleSocket: "/run/c.sock",
+    relay: false,
+    rows: 24,
+    cols: 80,
+  });
 });
 
 Deno.test("plan: mount options map to flags, propagation and data", () => {
