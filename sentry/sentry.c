@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -592,6 +593,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: moat-sentry <plan-file>\n");
 		return 2;
 	}
+	/* started as /proc/self/fd/N: give ps and engines' logs a readable name */
+	prctl(PR_SET_NAME, "moat-sentry", 0, 0, 0);
 	P = load_plan(argv[1]);
 	int base = 3 + (int)P->preserve_fds;
 

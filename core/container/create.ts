@@ -73,6 +73,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   let listener: Deno.UnixListener | undefined;
   try {
     const { preserveFds, env } = socketActivation(opts.preserveFds ?? 0, spec.process!.env ?? []);
+    checkPreservedFds(preserveFds);
     spec.process!.env = env;
     if (opts.consoleRelay && spec.process!.terminal && !spec.process!.consoleSize) {
       // A relayed terminal starts at the size of ours (later changes come as SIGWINCH).
@@ -203,6 +204,23 @@ function socketActivation(preserve: number, env: string[]): { preserveFds: numbe
     preserveFds: preserve + listenFds,
     env: [...rest, `LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"],
   };
+}
+
+/**
+ * Every fd handed to the container must really come from our caller: Deno's own fds are all
+ * close-on-exec, so an inherited one is recognisable by the flag being clear.
+ */
+function checkPreservedFds(n: number): void {
+  for (let i = 0; i < n; i++) {
+    const fd = 3 + i;
+    let flags = "";
+    try {
+      flags = /^flags:\s*(\d+)/m.exec(Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`))?.[1] ?? "";
+    } catch { /* not open */ }
+    if (flags === "" || (parseInt(flags, 8) & 0o2000000) !== 0) {
+      throw new RuntimeError(`unable to stat preserved-fd ${i} (of ${n}): bad file descriptor`);
+    }
+  }
 }
 
 export function rfc3339Nano(d: Date): string {

@@ -1,7 +1,7 @@
 // The lifecycle engines drive: create → state → start → exit → delete, with runc's wording and
 // exit codes at every wrong step, and nothing left behind.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { isRoot, makeBundle, uniqueId, WORK } from "../helpers/bundle.ts";
+import { isRoot, makeBundle, MOAT, uniqueId, WORK } from "../helpers/bundle.ts";
 import {
   moat,
   moatToFile,
@@ -231,5 +231,60 @@ Deno.test({
     assertEquals(q.stdout, `${id}\n`);
     assertEquals((await moat(["delete", "--force", id], { root: listRoot })).code, 0);
     assertEquals((await moat(["list", "-format=json"], { root: listRoot })).stdout.trim(), "[]");
+  },
+});
+
+Deno.test({
+  name: "--preserve-fds and LISTEN_FDS hand exactly those fds to the container",
+  ...root,
+  async fn() {
+    const bundle = makeBundle([
+      "sh",
+      "-c",
+      "cat <&3; cat <&4; echo $LISTEN_FDS:$LISTEN_PID; ls /proc/self/fd",
+    ]);
+    const q = (s: string) => `'${s}'`;
+    const moatCmd = (extra: string, id: string) =>
+      `${MOAT} --root ${q(ROOT)} run ${extra} --bundle ${q(bundle)} ${id}`;
+    Deno.writeTextFileSync(`${bundle}/a`, "first\n");
+    Deno.writeTextFileSync(`${bundle}/b`, "second\n");
+    const preserved = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec 3<${bundle}/a 4<${bundle}/b 7</dev/null; exec ${
+          moatCmd("--preserve-fds 2", uniqueId("pfd"))
+        }`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(preserved.stdout);
+    assertEquals(preserved.code, 0, new TextDecoder().decode(preserved.stderr));
+    assertStringIncludes(out, "first\nsecond\n:\n");
+    // 0-2, the two preserved fds, and the one ls opens (5); fd 7 was not asked for.
+    const fds = out.split("\n").slice(3).filter((l) => l !== "").map(Number);
+    assertEquals(fds, [0, 1, 2, 3, 4, 5]);
+    const missing = await new Deno.Command("sh", {
+      args: ["-c", `exec ${moatCmd("--preserve-fds 2", uniqueId("pfd"))} 3<&-`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(missing.code, 1);
+    assertStringIncludes(
+      new TextDecoder().decode(missing.stderr),
+      "unable to stat preserved-fd 0 (of 2)",
+    );
+    // systemd socket activation: LISTEN_PID must be ours, and the container sees LISTEN_PID=1.
+    const activated = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec 3<${bundle}/a 4<${bundle}/b; export LISTEN_FDS=2; exec env LISTEN_PID=$$ ${
+          moatCmd("", uniqueId("lfd"))
+        }`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertStringIncludes(new TextDecoder().decode(activated.stdout), "first\nsecond\n2:1\n");
   },
 });

@@ -1,0 +1,118 @@
+// The command line as engines and people use it: version, spec, flag errors, --log behaviour,
+// and the one-file bundle running a real container.
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { isRoot, makeBundle, uniqueId, WORK } from "../helpers/bundle.ts";
+import { moat, ROOT } from "../helpers/moat.ts";
+import { parseSpec } from "../../core/spec/mod.ts";
+
+const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
+const TOP = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+Deno.test("cli: --version prints runc's three lines first", async () => {
+  const r = await moat(["--version"]);
+  assertEquals(r.code, 0);
+  const lines = r.stdout.split("\n");
+  assertMatch(lines[0], /^moat version \d+\.\d+\.\d+$/);
+  assertMatch(lines[1], /^commit: /);
+  assertEquals(lines[2], "spec: 1.3.0");
+  assertMatch(lines[3], /^sentry: moat-sentry /);
+});
+
+Deno.test("cli: spec writes a config moat accepts, and refuses to overwrite it", async () => {
+  const dir = Deno.makeTempDirSync();
+  assertEquals((await moat(["spec", "--bundle", dir])).code, 0);
+  const spec = parseSpec(JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)));
+  assertEquals(spec.process?.args, ["sh"]);
+  assertEquals(spec.root?.path, "rootfs");
+  const again = await moat(["spec", "--bundle", dir]);
+  assertEquals(again.code, 1);
+  assertStringIncludes(again.stderr, "exists");
+  assertEquals((await moat(["spec", "--rootless", "-b", `${dir}/`])).code, 1);
+  Deno.removeSync(`${dir}/config.json`);
+  assertEquals((await moat(["spec", "--rootless", "-b", dir])).code, 0);
+  const rootless = JSON.parse(Deno.readTextFileSync(`${dir}/config.json`));
+  assert(rootless.linux.namespaces.some((n: { type: string }) => n.type === "user"));
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("cli: Go-style flag errors, exit 1, and the --log file written even on early failure", async () => {
+  const dir = Deno.makeTempDirSync();
+  const log = `${dir}/log.json`;
+  const r = await moat(["--log", log, "--log-format=json", "delete", "--bogus", "x"]);
+  assertEquals(r.code, 1);
+  assertStringIncludes(r.stderr, "flag provided but not defined: -bogus");
+  const lines = Deno.readTextFileSync(log).trim().split("\n");
+  assertEquals(lines.length, 1);
+  const entry = JSON.parse(lines[0]);
+  assertEquals([entry.level, entry.msg], ["error", "flag provided but not defined: -bogus"]);
+  assert(!Number.isNaN(Date.parse(entry.time)));
+  const missing = await moat(["--log", log, "--log-format", "json", "state", "nope"]);
+  assertEquals(missing.code, 1);
+  assertStringIncludes(missing.stderr, "container does not exist");
+  const text = await moat(["--log", `${dir}/log.txt`, "kill", "nope"]);
+  assertMatch(
+    Deno.readTextFileSync(`${dir}/log.txt`),
+    /^time="[^"]+" level=error msg="container does not exist"\n$/,
+  );
+  assertEquals(text.code, 1);
+  assertEquals((await moat(["delete", "--force", "nope"])).code, 0);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "cli: single-dash long flags and flags after the id, as engines send them",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["true"]);
+    const id = uniqueId("dash");
+    const r = await moat(["-root", ROOT, "run", "-bundle", bundle, id]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await moat(["delete", id, "--force"])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "cli: the one-file bundle (dist/moat.js) runs a container with only deno",
+  ...root,
+  async fn() {
+    const deno = `${TOP}/.deno/bin/deno`;
+    const out = `${WORK}/moat-bundle-test.js`;
+    const b = await new Deno.Command(deno, {
+      args: ["bundle", "--quiet", "--unstable-raw-imports", "-o", out, `${TOP}/cli/main.ts`],
+      cwd: TOP,
+    }).output();
+    assertEquals(b.code, 0, new TextDecoder().decode(b.stderr));
+    // Copied away from the source tree: it must not need any other file.
+    const lone = Deno.makeTempDirSync();
+    Deno.copyFileSync(out, `${lone}/moat.js`);
+    const bundle = makeBundle(
+      ["sh", "-c", "echo bundled $(hostname)"],
+      (s) => (s.hostname = "onefile"),
+    );
+    const r = await new Deno.Command(deno, {
+      args: [
+        "run",
+        "-A",
+        "--unstable-raw-imports",
+        "--no-config",
+        `${lone}/moat.js`,
+        "--root",
+        ROOT,
+        "run",
+        "--bundle",
+        bundle,
+        uniqueId("onefile"),
+      ],
+      cwd: lone,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(
+      new TextDecoder().decode(r.stdout),
+      "bundled onefile\n",
+      new TextDecoder().decode(r.stderr),
+    );
+    assertEquals(r.code, 0);
+    Deno.removeSync(lone, { recursive: true });
+  },
+});
