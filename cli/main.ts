@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import("./commands/run.ts"),
   list: () => import("./commands/list.ts"),
   spec: () => import("./commands/spec.ts"),
+  exec: () => import("./commands/exec.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)

@@ -168,13 +168,17 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 
 	if (!plan_ns_find(p, CLONE_NEWNS))
 		init_die("a mount namespace is required");
-	mounts_setup(p);
+	/* exec joins a container that is set up already: its mount namespace is the rootfs */
+	if (!p->exec)
+		mounts_setup(p);
 	/* the pty comes from the container's own devpts, so after pivot_root */
 	if (p->terminal)
 		console_setup_init(p, init_console_fd);
 
-	set_names(p);
-	join_keyring(p);
+	if (!p->exec) {
+		set_names(p);
+		join_keyring(p);
+	}
 	creds_rlimits(p);
 
 	/* runc changes to the cwd before the lookup (a relative "./x" is relative to it) and
@@ -185,6 +189,10 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 			init_die("chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd, errstr(errno));
 		cwd_later = 1;
 	}
+	/* without no_new_privs the kernel wants CAP_SYS_ADMIN for seccomp(): when the workload
+	 * will not have it, the filter goes in before the credential change, as runc does */
+	if (p->seccomp_early)
+		seccomp_install(p, start_rd, err_wr);
 	creds_apply(p);
 	if (cwd_later && chdir(p->cwd) != 0)
 		init_die("chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd, errstr(errno));
@@ -204,6 +212,9 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	if (r != 1)
 		_exit(1); /* the sentry is gone: never run the workload unsupervised */
 
+	/* the very last step before execve: the profile sees only the workload's syscalls */
+	if (!p->seccomp_early)
+		seccomp_install(p, start_rd, err_wr);
 	static char *const no_env[] = {NULL};
 	execve(path, p->argv, p->envp ? p->envp : no_env);
 	char msg[4001];

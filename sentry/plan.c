@@ -78,6 +78,13 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_CONSOLE_ROWS] = {"CONSOLE_ROWS", K_U64, 1, 0, 0},
 	[T_CONSOLE_COLS] = {"CONSOLE_COLS", K_U64, 1, 0, 0},
 	[T_CONSOLE_RELAY] = {"CONSOLE_RELAY", K_U64, 1, 0, 0},
+	[T_EXEC] = {"EXEC", K_U64, 1, 0, 0},
+	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
+	[T_SECCOMP_FLAGS] = {"SECCOMP_FLAGS", K_U64, 1, 0, 0},
+	[T_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", K_U64, 1, 0, 0},
+	[T_SECCOMP_LISTENER_PATH] = {"SECCOMP_LISTENER_PATH", K_STR, 1, 0, SUN_PATH_MAX - 1},
+	[T_SECCOMP_LISTENER_STATE] = {"SECCOMP_LISTENER_STATE", K_STR, 1, 0, 64u * 1024u},
+	[T_SECCOMP_EARLY] = {"SECCOMP_EARLY", K_U64, 1, 0, 0},
 };
 
 /* nested tags */
@@ -549,8 +556,52 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 			p->console_cols = v;
 		return 0;
 	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
+	case T_EXEC: p->exec = v; return boolean(d, name, v);
+	case T_SECCOMP_BPF:
+		if (r->len == 0 || r->len % 8 || r->len / 8 > PLAN_SECCOMP_MAX_INSNS)
+			return fail(d, "SECCOMP_BPF of %u bytes is not 1..%u instructions of 8 bytes",
+				    r->len, PLAN_SECCOMP_MAX_INSNS);
+		if (!(p->seccomp_bpf = malloc(r->len)))
+			return fail(d, "out of memory");
+		memcpy(p->seccomp_bpf, r->val, r->len);
+		p->seccomp_bpf_len = r->len;
+		return 0;
+	case T_SECCOMP_FLAGS:
+		/* TSYNC, LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV; NEW_LISTENER comes from SECCOMP_NOTIFY */
+		if (v & ~(uint64_t)(1 | 2 | 4 | 32))
+			return fail(d, "SECCOMP_FLAGS %#llx has unknown bits", (unsigned long long)v);
+		p->seccomp_flags = v;
+		return 0;
+	case T_SECCOMP_NOTIFY: p->seccomp_notify = v; return boolean(d, name, v);
+	case T_SECCOMP_EARLY: p->seccomp_early = v; return boolean(d, name, v);
+	case T_SECCOMP_LISTENER_PATH:
+		if (!(p->seccomp_listener_path = dupstr(d, r)))
+			return -1;
+		return absolute(d, name, p->seccomp_listener_path);
+	case T_SECCOMP_LISTENER_STATE:
+		return (p->seccomp_listener_state = dupstr(d, r)) ? 0 : -1;
 	}
 	return fail(d, "unknown tag %u", r->tag); /* unreachable: check_shape knows the table */
+}
+
+/* Cross-field rules of the seccomp tags (PROTOCOL.md §7). */
+static int check_seccomp(struct dec *d, const struct plan *p)
+{
+	if (!p->seccomp_bpf) {
+		if (p->seccomp_flags || p->seccomp_notify || p->seccomp_early ||
+		    p->seccomp_listener_path || p->seccomp_listener_state)
+			return fail(d, "seccomp settings without SECCOMP_BPF");
+		return 0;
+	}
+	if (p->seccomp_notify && (!p->seccomp_listener_path || !p->seccomp_listener_state))
+		return fail(d, "SECCOMP_NOTIFY without SECCOMP_LISTENER_PATH and SECCOMP_LISTENER_STATE");
+	if (!p->seccomp_notify && (p->seccomp_listener_path || p->seccomp_listener_state))
+		return fail(d, "a seccomp listener without SECCOMP_NOTIFY");
+	if (p->seccomp_notify && (p->seccomp_flags & 1))
+		return fail(d, "SECCOMP_FLAGS: TSYNC cannot be combined with a listener");
+	if (!p->seccomp_notify && (p->seccomp_flags & 32))
+		return fail(d, "SECCOMP_FLAGS: WAIT_KILLABLE_RECV needs SECCOMP_NOTIFY");
+	return 0;
 }
 
 int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, size_t errlen)
@@ -598,7 +649,7 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, si
 		}
 	}
 	d.where[0] = 0;
-	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts)) {
+	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts) || check_seccomp(&d, p)) {
 		plan_free(p);
 		return -1;
 	}
@@ -654,6 +705,9 @@ void plan_free(struct plan *p)
 	free(p->session_keyring_name);
 	free(p->container_id);
 	free(p->console_socket);
+	free(p->seccomp_bpf);
+	free(p->seccomp_listener_path);
+	free(p->seccomp_listener_state);
 	free(p);
 }
 

@@ -23,8 +23,15 @@ enum {
 	T_MAX_TOP = 95
 };
 
+/* 50-59: seccomp (PROTOCOL.md §7) */
+enum { T_SECCOMP_BPF = 50, T_SECCOMP_FLAGS, T_SECCOMP_NOTIFY, T_SECCOMP_LISTENER_PATH,
+       T_SECCOMP_LISTENER_STATE, T_SECCOMP_EARLY };
+#define PLAN_SECCOMP_MAX_INSNS 4096u
+
 /* 80-89: terminals */
-enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONSOLE_RELAY };
+enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONSOLE_RELAY,
+	/* 85: `exec` into an existing container (namespaces joined by path, no mounts) */
+	T_EXEC };
 
 #define PLAN_MAX_NS 16
 #define PLAN_MAX_RLIMITS 16
@@ -100,6 +107,16 @@ struct plan {
 	/* terminals */
 	uint64_t terminal, console_rows, console_cols, console_relay;
 	char *console_socket;
+	uint64_t exec;
+
+	/* seccomp: a classic BPF program (struct sock_filter[]) compiled by libmoat */
+	uint8_t *seccomp_bpf;
+	size_t seccomp_bpf_len;          /* bytes, a multiple of 8 */
+	uint64_t seccomp_flags;          /* SECCOMP_FILTER_FLAG_* other than NEW_LISTENER */
+	uint64_t seccomp_notify;         /* 1: load with NEW_LISTENER, hand the fd to the agent */
+	uint64_t seccomp_early;          /* 1: load before the credential change */
+	char *seccomp_listener_path;
+	char *seccomp_listener_state;    /* JSON with \x01 where the init's pid goes */
 };
 
 /* Decode buf into a freshly allocated plan. Returns 0 and sets *out, or -1 with a

@@ -238,6 +238,13 @@ static size_t read_err(char *buf, size_t len)
 	return got;
 }
 
+/* The init reported "F<fd>\n" (its first byte already read): hand the seccomp listener over.
+ * Returns 0, or -1 with the message in msg (4100 bytes). */
+static int seccomp_handover_rest(char *msg)
+{
+	return seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, 4100, 1);
+}
+
 static void wait_ready(void)
 {
 	char c, msg[4100];
@@ -247,6 +254,13 @@ static void wait_ready(void)
 	while (r < 0 && errno == EINTR);
 	if (r == 1 && c == 'R')
 		return;
+	if (r == 1 && c == 'F' && P->seccomp_notify && P->seccomp_early) {
+		/* the init loaded seccomp before its credential change: take the listener now */
+		if (seccomp_handover_rest(msg))
+			setup_fail("%s", msg);
+		wait_ready();
+		return;
+	}
 	if (r == 1 && c == 'E') {
 		read_err(msg, sizeof msg);
 		setup_fail("%s", msg);
@@ -324,10 +338,20 @@ static void do_start(struct client *c)
 		w = write(start_wr, "S", 1);
 	while (w < 0 && errno == EINTR);
 	int e = errno;
+	/* a seccomp listener loaded right before execve is handed over first (PROTOCOL.md §7);
+	 * on failure closing start_wr makes the waiting init exit */
+	int sc = w == 1 && P->seccomp_notify && !P->seccomp_early
+			 ? seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, sizeof msg, 0)
+			 : 0;
 	close(start_wr);
 	start_wr = -1;
 	if (w != 1) {
 		reply(c, "error start: %s\n", errstr(e));
+		return;
+	}
+	if (sc != 0) {
+		log_msg("error", "start: %s", msg);
+		reply(c, "error %s\n", msg);
 		return;
 	}
 	/* the error pipe is close-on-exec: EOF with nothing written means execve succeeded */

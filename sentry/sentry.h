@@ -3,6 +3,7 @@
 #define MOAT_SENTRY_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "plan.h"
 
 #define MOAT_VERSION "0.1.0"
@@ -27,6 +28,12 @@ int console_receive(int sock);
 int console_send(const char *path, int master);
 void console_resize(int master, unsigned rows, unsigned cols);
 int console_pump(int from, int to);
+
+/* seccomp_load.c: the init loads the filter (and with a listener waits for the sentry to
+ * take it); the sentry takes the listener and sends it to the agent (PROTOCOL.md §7). */
+void seccomp_install(const struct plan *p, int start_rd, int err_wr);
+int seccomp_handover(const struct plan *p, int pidfd, pid_t pid, int err_rd, int ack_wr, char *err,
+		     size_t errlen, int f_read);
 
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */

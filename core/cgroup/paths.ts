@@ -37,11 +37,17 @@ export function systemdToPath(p: string, id: string): string {
   const spec = p === "" ? `:moat:${id}` : p;
   const parts = spec.split(":");
   if (parts.length !== 3) {
-    throw new CgroupError(`expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "${p}" instead`);
+    throw new CgroupError(
+      `expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "${p}" instead`,
+    );
   }
   const [slice, prefix, name] = parts;
   if (name === "") throw new CgroupError(`cgroupsPath "${p}": the unit name is empty`);
-  const unit = name.endsWith(".slice") ? name : prefix === "" ? `${name}.scope` : `${prefix}-${name}.scope`;
+  const unit = name.endsWith(".slice")
+    ? name
+    : prefix === ""
+    ? `${name}.scope`
+    : `${prefix}-${name}.scope`;
   if (unit.includes("/")) throw new CgroupError(`cgroupsPath "${p}": unit name contains a slash`);
   const base = expandSlice(slice === "" ? "system.slice" : slice);
   return unit.endsWith(".slice") ? `${base}/${unit}` : `${base}/${unit}`;
@@ -65,7 +71,11 @@ export interface InnerPath {
   driver: "cgroupfs" | "systemd";
 }
 
-export function innerPath(cgroupsPath: string | undefined, id: string, systemd: boolean): InnerPath {
+export function innerPath(
+  cgroupsPath: string | undefined,
+  id: string,
+  systemd: boolean,
+): InnerPath {
   const p = cgroupsPath ?? "";
   if (systemd || (p !== "" && isSystemdPath(p))) {
     return { path: systemdToPath(p, id), relative: false, driver: "systemd" };

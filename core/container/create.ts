@@ -1,8 +1,6 @@
 // `create`: validate the bundle, plan, start the sentry and wait until the container's init is
 // set up and blocked before its execve (runtime-spec lifecycle steps 1-5).
 import { buildPlan } from "../plan/resolve.ts";
-import { encodePlan } from "../plan/encode.ts";
-import { parseReply, readLine } from "../sentry/client.ts";
 import { parseSpec, requireProcess } from "../spec/mod.ts";
 import type { Spec } from "../spec/types.ts";
 import { RuntimeError } from "../state/errors.ts";
@@ -11,6 +9,7 @@ import { writeFileAtomic } from "../state/store.ts";
 import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
+import { launchSentry } from "./launch.ts";
 
 export interface CreateOptions {
   id: string;
@@ -70,7 +69,6 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     throw new RuntimeError(`state directory ${dir} is too long for a unix socket path`);
   }
   let sentry: Deno.ChildProcess | undefined;
-  let listener: Deno.UnixListener | undefined;
   try {
     const { preserveFds, env } = socketActivation(opts.preserveFds ?? 0, spec.process!.env ?? []);
     checkPreservedFds(preserveFds);
@@ -94,8 +92,6 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       consoleSocket: opts.consoleSocket ? absolutePath(opts.consoleSocket) : undefined,
       consoleRelay: opts.consoleRelay,
     }, ctx.host);
-    const planPath = `${dir}/plan`;
-    Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
 
     const record: ContainerRecord = {
       id: opts.id,
@@ -111,27 +107,26 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       initPid: 0,
       controlSocket,
     };
-    listener = Deno.listen({ transport: "unix", path: notifySocket });
-    ctx.log.debug(`create ${opts.id}: plan written (${performance.now().toFixed(1)} ms)`);
-    const launcher = await ctx.launcher();
-    ctx.log.debug(`create ${opts.id}: libmoat loaded (${performance.now().toFixed(1)} ms)`);
-    sentry = launcher.spawn(planPath);
-    ctx.log.debug(
-      `create ${opts.id}: sentry ${sentry.pid} spawned (${performance.now().toFixed(1)} ms)`,
+    // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
+    // no effect (runtime-spec lifecycle step 2).
+    Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(spec), { mode: 0o600 });
+    const { sentry: started, childPid: initPid } = await launchSentry(
+      ctx,
+      plan,
+      `${dir}/plan`,
+      opts.timeoutMs ?? 60_000,
+      (child) => {
+        sentry = child;
+        record.pid = child.pid;
+        record.pidStartTime = readProcStat(child.pid)?.startTime ?? 0;
+        ctx.store.write(record);
+      },
     );
-    record.pid = sentry.pid;
-    record.pidStartTime = readProcStat(sentry.pid)?.startTime ?? 0;
-    ctx.store.write(record);
-
-    const reply = await awaitReport(listener, sentry, opts.timeoutMs ?? 60_000);
-    ctx.log.debug(`create ${opts.id}: sentry reported (${performance.now().toFixed(1)} ms)`);
-    const { ok, rest } = parseReply(reply);
-    if (!ok) throw new RuntimeError(rest);
-    const [, initPid] = rest.split(" ").map(Number);
+    sentry = started;
     record.initPid = initPid;
+    record.initStartTime = readProcStat(initPid)?.startTime ?? 0;
     record.status = "created";
     ctx.store.write(record);
-    Deno.removeSync(planPath);
     if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);
     return { record, sentry, relaysTerminal: plan.terminal?.relay === true };
   } catch (e) {
@@ -139,54 +134,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     destroy(ctx, opts.id);
     throw e;
   } finally {
-    listener?.close();
-    try {
-      Deno.removeSync(notifySocket);
-    } catch { /* already gone with the directory */ }
     lock.release();
   }
-}
-
-/** The sentry's one-line report, or an error if it dies or times out first. */
-async function awaitReport(
-  listener: Deno.UnixListener,
-  sentry: Deno.ChildProcess,
-  timeoutMs: number,
-): Promise<string> {
-  const report = (async () => {
-    const conn = await listener.accept();
-    try {
-      return await readLine(conn);
-    } finally {
-      conn.close();
-    }
-  })();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RuntimeError(`sentry did not report within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  const died = sentry.status.then(async (st) => {
-    // The sentry reports before exiting: give a report already queued a moment to be read.
-    const grace = new Promise<never>((_, reject) =>
-      setTimeout(
-        () => reject(new RuntimeError(`sentry exited before reporting (${describeStatus(st)})`)),
-        500,
-      )
-    );
-    return await Promise.race([report, grace]);
-  });
-  try {
-    return await Promise.race([report, died, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describeStatus(st: Deno.CommandStatus): string {
-  return st.signal ? `signal ${st.signal}` : `exit status ${st.code}`;
 }
 
 /**

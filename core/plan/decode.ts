@@ -302,6 +302,9 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.TERMINAL:
         term();
         break;
+      case Tag.EXEC:
+        p.exec = u64(r) === 1n;
+        break;
       case Tag.CONSOLE_SOCKET:
         term().consoleSocket = str(r);
         break;

@@ -144,6 +144,7 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const d of p.pathDirs) w.str(Tag.PATH_DIR, d);
   w.flag(Tag.NO_NEW_KEYRING, p.noNewKeyring);
   w.str(Tag.SESSION_KEYRING_NAME, p.sessionKeyringName);
+  w.flag(Tag.EXEC, p.exec === true);
   if (p.terminal) {
     w.flag(Tag.TERMINAL, true);
     w.str(Tag.CONSOLE_SOCKET, p.terminal.consoleSocket);

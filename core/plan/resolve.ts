@@ -2,7 +2,7 @@
 // here; the C side only executes the result.
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from "../linux/consts.ts";
 import { CAPABILITIES, RLIMITS } from "../spec/mod.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Process, Spec } from "../spec/types.ts";
 import { expandCgroupMount } from "./cgroup_mount.ts";
 import type { HostFacts } from "./host.ts";
 import { parseMountOptions, propagationFlags } from "./mount_options.ts";
@@ -142,20 +142,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   }
 
   const capLast = host.capLast();
-  const caps = process.capabilities ?? {};
-  const mask = (names: string[] | undefined) => {
-    let m = 0n;
-    for (const n of names ?? []) {
-      const bit = CAPABILITIES[n];
-      // runc ignores capabilities the running kernel does not know.
-      if (bit !== undefined && bit <= capLast) m |= 1n << BigInt(bit);
-    }
-    return m;
-  };
-
-  const env = process.env ?? [];
-  const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
-
   const terminal = planTerminal(process.terminal === true, process.consoleSize, opts);
 
   return {
@@ -175,6 +161,31 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     symlinks,
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths,
+    ...processFields(process, capLast),
+    notifySocket: opts.notifySocket,
+    controlSocket: opts.controlSocket,
+    logPath: opts.logPath,
+    preserveFds: opts.preserveFds,
+    noNewKeyring: opts.noNewKeyring,
+    sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
+  };
+}
+
+/** What the process itself gets: the same for the container's init and for `exec`. */
+export function processFields(process: Process, capLast: number) {
+  const caps = process.capabilities ?? {};
+  const mask = (names: string[] | undefined) => {
+    let m = 0n;
+    for (const n of names ?? []) {
+      const bit = CAPABILITIES[n];
+      // runc ignores capabilities the running kernel does not know.
+      if (bit !== undefined && bit <= capLast) m |= 1n << BigInt(bit);
+    }
+    return m;
+  };
+  const env = process.env ?? [];
+  const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
+  return {
     args: process.args ?? [],
     env,
     cwd: process.cwd,
@@ -197,21 +208,15 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     })),
     noNewPrivs: process.noNewPrivileges === true,
     oomScoreAdj: process.oomScoreAdj,
-    notifySocket: opts.notifySocket,
-    controlSocket: opts.controlSocket,
-    logPath: opts.logPath,
-    preserveFds: opts.preserveFds,
     pathDirs: pathVar.split(":").filter((d) => d !== ""),
-    noNewKeyring: opts.noNewKeyring,
-    sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
   };
 }
 
 /** runc's rules (utils_linux.go): a terminal needs a console socket unless we relay it. */
-function planTerminal(
+export function planTerminal(
   terminal: boolean,
   size: { height: number; width: number } | undefined,
-  opts: PlanOptions,
+  opts: Pick<PlanOptions, "consoleSocket" | "consoleRelay">,
 ): PlanTerminal | undefined {
   if (!terminal) {
     if (opts.consoleSocket) {

@@ -45,6 +45,8 @@ export const Tag = {
   CONSOLE_ROWS: 82,
   CONSOLE_COLS: 83,
   CONSOLE_RELAY: 84,
+  // 85: exec into an existing container (namespaces joined by path, no mounts)
+  EXEC: 85,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

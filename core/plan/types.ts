@@ -60,6 +60,8 @@ export interface PlanTerminal {
 
 export interface LaunchPlan {
   containerId: string;
+  /** `exec`: join the container's namespaces (all given by path) and set up nothing else. */
+  exec?: boolean;
   terminal?: PlanTerminal;
   rootfs: string;
   rootfsReadonly: boolean;

@@ -16,7 +16,8 @@ export interface ContainerRecord {
   /** The sentry: the pid engines see, and its start time (clock ticks) against pid reuse. */
   pid: number;
   pidStartTime: number;
-  /** Host pid of the container's init. */
+  /** Host pid of the container's init and its start time (exec joins its namespaces). */
   initPid: number;
+  initStartTime?: number;
   controlSocket: string;
 }

@@ -1,0 +1,93 @@
+// Starting a sentry for a plan and waiting for its one-line report (sentry/PROTOCOL.md §3):
+// shared by `create` (a container's init) and `exec` (a process in a running container).
+import { encodePlan } from "../plan/encode.ts";
+import type { LaunchPlan } from "../plan/types.ts";
+import { parseReply, readLine } from "../sentry/client.ts";
+import { RuntimeError } from "../state/errors.ts";
+import type { RuntimeContext } from "./context.ts";
+import { killSentry } from "./destroy.ts";
+
+export interface Launched {
+  sentry: Deno.ChildProcess;
+  /** Host pid of the process the sentry started (the init, or the exec'd process). */
+  childPid: number;
+}
+
+export async function launchSentry(
+  ctx: RuntimeContext,
+  plan: LaunchPlan,
+  planPath: string,
+  timeoutMs: number,
+  onSpawn: (sentry: Deno.ChildProcess) => void,
+): Promise<Launched> {
+  Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
+  let listener: Deno.UnixListener | undefined;
+  let sentry: Deno.ChildProcess | undefined;
+  try {
+    listener = Deno.listen({ transport: "unix", path: plan.notifySocket });
+    const launcher = await ctx.launcher();
+    sentry = launcher.spawn(planPath);
+    ctx.log.debug(
+      `${plan.containerId}: sentry ${sentry.pid} spawned (${performance.now().toFixed(1)} ms)`,
+    );
+    onSpawn(sentry);
+    const reply = await awaitReport(listener, sentry, timeoutMs);
+    ctx.log.debug(`${plan.containerId}: sentry reported (${performance.now().toFixed(1)} ms)`);
+    const { ok, rest } = parseReply(reply);
+    if (!ok) throw new RuntimeError(rest);
+    const [, childPid] = rest.split(" ").map(Number);
+    return { sentry, childPid };
+  } catch (e) {
+    if (sentry) await killSentry(sentry);
+    throw e;
+  } finally {
+    listener?.close();
+    for (const p of [plan.notifySocket, planPath]) {
+      try {
+        Deno.removeSync(p);
+      } catch { /* gone with its directory */ }
+    }
+  }
+}
+
+/** The sentry's one-line report, or an error if it dies or times out first. */
+async function awaitReport(
+  listener: Deno.UnixListener,
+  sentry: Deno.ChildProcess,
+  timeoutMs: number,
+): Promise<string> {
+  const report = (async () => {
+    const conn = await listener.accept();
+    try {
+      return await readLine(conn);
+    } finally {
+      conn.close();
+    }
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RuntimeError(`sentry did not report within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const died = sentry.status.then(async (st) => {
+    // The sentry reports before exiting: give a report already queued a moment to be read.
+    const grace = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new RuntimeError(`sentry exited before reporting (${describeStatus(st)})`)),
+        500,
+      )
+    );
+    return await Promise.race([report, grace]);
+  });
+  try {
+    return await Promise.race([report, died, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeStatus(st: Deno.CommandStatus): string {
+  return st.signal ? `signal ${st.signal}` : `exit status ${st.code}`;
+}

@@ -1,0 +1,143 @@
+// `exec`: a process joins the running container (every namespace, its filesystem), with runc's
+// flags, --process files as engines send them, and runc's exit codes.
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
+import { moat, moatToFile, processesMentioning, waitFor } from "../helpers/moat.ts";
+
+const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
+
+async function running(edit?: Parameters<typeof makeBundle>[1]) {
+  const bundle = makeBundle(["sh", "-c", "echo $$ > /dev/shm/init; exec sleep 60"], edit);
+  const id = uniqueId("exec");
+  const r = await moatToFile(["run", "-d", "--bundle", bundle, id], `${bundle}/o`);
+  assertEquals(r.code, 0, r.stderr);
+  return { id, bundle };
+}
+
+Deno.test({
+  name: "exec: joins the container's namespaces and returns the command's status",
+  ...root,
+  async fn() {
+    const { id } = await running((s) => (s.hostname = "exec-host"));
+    try {
+      const r = await moat([
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "hostname; cat /dev/shm/init; ls /proc | grep -c '^[0-9]'; exit 3",
+      ]);
+      assertEquals(r.code, 3, r.stderr);
+      const [host, initPid, procs] = r.stdout.trim().split("\n");
+      assertEquals(host, "exec-host");
+      assertEquals(initPid, "1", "sees the container's pid namespace and its /dev/shm");
+      assert(Number(procs) <= 5);
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
+
+Deno.test({
+  name: "exec: --env adds, --cwd, --user and --additional-gids apply",
+  ...root,
+  async fn() {
+    const { id } = await running();
+    try {
+      const r = await moat([
+        "exec",
+        "--env",
+        "FOO=bar",
+        "-e",
+        "PATH=/bin",
+        "--cwd",
+        "/tmp",
+        "--user",
+        "1000:1000",
+        "-g",
+        "5",
+        id,
+        "sh",
+        "-c",
+        "echo $FOO $PATH; pwd; id",
+      ]);
+      assertEquals(r.stdout, "bar /bin\n/tmp\nuid=1000 gid=1000 groups=5(tty)\n", r.stderr);
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
+
+Deno.test({
+  name: "exec: --process file, --detach and --pid-file as containerd and conmon send them",
+  ...root,
+  async fn() {
+    const { id, bundle } = await running();
+    try {
+      const proc = {
+        terminal: false,
+        user: { uid: 0, gid: 0 },
+        args: ["sh", "-c", "echo detached > /dev/shm/out; sleep 0.2; exit 9"],
+        env: ["PATH=/bin:/usr/bin"],
+        cwd: "/",
+        capabilities: { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] },
+      };
+      Deno.writeTextFileSync(`${bundle}/process.json`, JSON.stringify(proc));
+      const pidFile = `${bundle}/exec.pid`;
+      const r = await moatToFile(
+        ["exec", "--process", `${bundle}/process.json`, "--detach", "--pid-file", pidFile, id],
+        `${bundle}/exec-out`,
+      );
+      assertEquals(r.code, 0, r.stderr);
+      const pid = Deno.readTextFileSync(pidFile);
+      assert(/^\d+$/.test(pid), `pid file ${JSON.stringify(pid)}`);
+      const out = await moat(["exec", id, "cat", "/dev/shm/out"]);
+      assertEquals(out.stdout, "detached\n");
+      await waitFor(() => {
+        try {
+          return /\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`)) || false;
+        } catch {
+          return true;
+        }
+      });
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
+
+Deno.test({
+  name: "exec: runtime failures exit 255 with runc's wording",
+  ...root,
+  async fn() {
+    const { id } = await running();
+    const missing = await moat(["exec", id, "no-such-cmd"]);
+    assertEquals(missing.code, 255);
+    assertStringIncludes(missing.stderr, `exec: "no-such-cmd": executable file not found in $PATH`);
+    const nothing = await moat(["exec", "no-such-container", "true"]);
+    assertEquals(nothing.code, 255);
+    assertStringIncludes(nothing.stderr, "container does not exist");
+    await moat(["kill", id, "KILL"]);
+    await waitFor(async () => JSON.parse((await moat(["state", id])).stdout).status === "stopped");
+    const stopped = await moat(["exec", id, "true"]);
+    assertEquals(stopped.code, 255);
+    assertStringIncludes(stopped.stderr, "cannot exec in a stopped container");
+    await moat(["delete", id]);
+    assertEquals(processesMentioning(id), []);
+  },
+});
+
+Deno.test({
+  name: "exec: --tty in the foreground relays a pty",
+  ...root,
+  async fn() {
+    const { id } = await running();
+    try {
+      const r = await moat(["exec", "-t", id, "sh", "-c", "test -t 0 && tty"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stdout, "/dev/pts/");
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
