@@ -11,8 +11,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Debian packages: musl (the static sentry), libseccomp (linked statically), busybox-static (the
-# demo and test rootfs), runc and crun (side-by-side benchmarks).
-pkgs=(make gcc musl-tools libseccomp-dev busybox-static runc crun)
+# demo and test rootfs), runc and crun (side-by-side benchmarks), podman and containerd (the
+# end-to-end tests drive them with moat as their runtime), python3 (a console-socket peer in
+# the tests: Deno cannot receive SCM_RIGHTS).
+pkgs=(make gcc musl-tools libseccomp-dev busybox-static runc crun python3 util-linux
+  podman conmon containerd fuse-overlayfs uidmap iptables catatonit)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,6 +41,7 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     store: new StateStore(opts.root ?? "/run/moat"),
     host: realHost,
     launcher: async () => (await import("./ffi/launcher.ts")).sentryLauncher(),
+    seccompCompiler: async () => (await import("./ffi/libmoat.ts")).seccompCompiler(),
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
   };
   return {

@@ -10,6 +10,8 @@ export function makeContext(root: string, log: CliLogger): RuntimeContext {
     store: new StateStore(root),
     host: realHost,
     launcher: async () => (await import("../ffi/launcher.ts")).sentryLauncher(),
+    seccompCompiler: async () => (await import("../ffi/libmoat.ts")).seccompCompiler(),
+    deviceBpf: async () => (await import("../ffi/bpf.ts")).deviceBpfLoader(),
     log,
     logPath: log.path,
   };

@@ -29,6 +29,11 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   list: () => import("./commands/list.ts"),
   spec: () => import("./commands/spec.ts"),
   exec: () => import("./commands/exec.ts"),
+  update: () => import("./commands/update.ts"),
+  pause: () => import("./commands/pause.ts"),
+  resume: () => import("./commands/resume.ts"),
+  ps: () => import("./commands/ps.ts"),
+  events: () => import("./commands/events.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
@@ -75,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     const root = flagString(g, "root") ?? defaultRoot();
     const { makeContext } = await import("./context.ts");
     const ctx = makeContext(root, logger);
+    ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     return await cmd.run(ctx, parsed);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

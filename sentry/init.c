@@ -162,6 +162,8 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	/* the container dies with its sentry (fail closed) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		init_die("set parent death signal: %s", errstr(errno));
+	/* createContainer hook binaries are opened in the runtime's view, before anything changes */
+	hooks_init(p, start_rd, err_wr);
 	join_namespaces(p);
 	/* written through the host's /proc, before the container's /proc exists or not */
 	set_oom_score_adj(p);
@@ -180,6 +182,8 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 		join_keyring(p);
 	}
 	creds_rlimits(p);
+	/* personality, scheduler, I/O priority, initial CPU affinity: still as root */
+	attrs_apply(p);
 
 	/* runc changes to the cwd before the lookup (a relative "./x" is relative to it) and
 	 * retries as the container user when root may not enter it (root_squash NFS) */
@@ -211,6 +215,9 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	while (r < 0 && errno == EINTR);
 	if (r != 1)
 		_exit(1); /* the sentry is gone: never run the workload unsupervised */
+	/* runtime-spec: startContainer hooks run in the container after `start`, before the
+	 * workload's execve; a failure is reported like a failed execve */
+	hooks_start_container(p);
 
 	/* the very last step before execve: the profile sees only the workload's syscalls */
 	if (!p->seccomp_early)

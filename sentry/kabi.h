@@ -142,4 +142,82 @@ struct moat_ksigaction {
 #define MOAT_ST_NODIRATIME 0x0800
 #define MOAT_ST_RELATIME 0x1000
 
+/* bpf(2) for the cgroup device program (libmoat only; cgroup_bpf.c) */
+#ifndef SYS_bpf
+#define SYS_bpf 321
+#endif
+#define MOAT_BPF_PROG_LOAD 5
+#define MOAT_BPF_PROG_ATTACH 8
+#define MOAT_BPF_PROG_TYPE_CGROUP_DEVICE 15
+#define MOAT_BPF_CGROUP_DEVICE 6
+#define MOAT_BPF_F_ALLOW_MULTI 2u
+/* the BPF_PROG_LOAD part of union bpf_attr (fields in kernel order, up to expected_attach_type) */
+struct moat_bpf_prog_load {
+	uint32_t prog_type;
+	uint32_t insn_cnt;
+	uint64_t insns;
+	uint64_t license;
+	uint32_t log_level;
+	uint32_t log_size;
+	uint64_t log_buf;
+	uint32_t kern_version;
+	uint32_t prog_flags;
+	char prog_name[16];
+	uint32_t prog_ifindex;
+	uint32_t expected_attach_type;
+};
+/* the BPF_PROG_ATTACH part of union bpf_attr */
+struct moat_bpf_prog_attach {
+	uint32_t target_fd;
+	uint32_t attach_bpf_fd;
+	uint32_t attach_type;
+	uint32_t attach_flags;
+	uint32_t replace_bpf_fd;
+};
+
+/* hooks and process attributes (hooks.c, process_attrs.c) */
+#ifndef SYS_ioprio_set
+#define SYS_ioprio_set 251
+#endif
+#ifndef SYS_sched_setattr
+#define SYS_sched_setattr 314
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* mount_setattr(2) */
+struct moat_mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+
+/* sched_setattr(2), SCHED_ATTR_SIZE_VER0 (no utilization clamps) */
+struct moat_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+#define MOAT_IOPRIO_WHO_PROCESS 1
+
 #endif

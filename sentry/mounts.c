@@ -183,9 +183,22 @@ static void do_mount(int rootfd, const struct plan_mount *m)
 	const char *type = (m->type && m->type[0]) ? m->type : NULL;
 	const char *data = (m->data && m->data[0]) ? m->data : NULL;
 	const char *src = m->source ? m->source : "";
+	/* tmpcopyup: keep a handle on the directory the tmpfs is about to cover */
+	int old = -1;
+	if (m->copyup && (old = open(fdpath(fp, fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		init_die("tmpcopyup %s: %s", m->dest, errstr(errno));
 	if (mount(src, fdpath(fp, fd), type, (unsigned long)m->flags, data) != 0)
 		init_die("mount %s to %s: %s", mount_name(m), m->dest, errstr(errno));
 	close(fd);
+	if (old >= 0) {
+		int pathfd = resolve(rootfd, m->dest, CREATE_NONE);
+		int now = pathfd < 0 ? -1 : open(fdpath(fp, pathfd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (now < 0 || copyup_tree(old, now) != 0)
+			init_die("tmpcopyup %s: %s", m->dest, errstr(errno));
+		close(now);
+		close(pathfd);
+		close(old);
+	}
 
 	/* the bind itself ignores ro/nosuid/...: they need a second, remount step */
 	if (m->remount_flags && remount_bind(rootfd, m->dest, (unsigned long)m->remount_flags) != 0)
@@ -378,12 +391,20 @@ void mounts_setup(const struct plan *p)
 	if (rootfd < 0)
 		init_die("open rootfs %s: %s", p->rootfs, errstr(errno));
 
-	for (size_t i = 0; i < p->n_mounts; i++)
+	for (size_t i = 0; i < p->n_mounts; i++) {
 		do_mount(rootfd, &p->mounts[i]);
+		attrs_mount(rootfd, &p->mounts[i]); /* rro, rnosuid, ... (process_attrs.c) */
+	}
 	for (size_t i = 0; i < p->n_devices; i++)
 		do_device(rootfd, &p->devices[i]);
 	for (size_t i = 0; i < p->n_symlinks; i++)
 		do_symlink(rootfd, &p->symlinks[i]);
+
+	/* prestart/createRuntime (paused for moat create) and createContainer hooks run with the
+	 * mounts in place and the runtime's root still visible; then linux.sysctl (hooks.c,
+	 * process_attrs.c) */
+	hooks_before_pivot(p);
+	attrs_sysctls(p);
 
 	enter_root(p, rootfd);
 	close(rootfd);

@@ -79,12 +79,23 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_CONSOLE_COLS] = {"CONSOLE_COLS", K_U64, 1, 0, 0},
 	[T_CONSOLE_RELAY] = {"CONSOLE_RELAY", K_U64, 1, 0, 0},
 	[T_EXEC] = {"EXEC", K_U64, 1, 0, 0},
+	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
+	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
 	[T_SECCOMP_FLAGS] = {"SECCOMP_FLAGS", K_U64, 1, 0, 0},
 	[T_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", K_U64, 1, 0, 0},
 	[T_SECCOMP_LISTENER_PATH] = {"SECCOMP_LISTENER_PATH", K_STR, 1, 0, SUN_PATH_MAX - 1},
 	[T_SECCOMP_LISTENER_STATE] = {"SECCOMP_LISTENER_STATE", K_STR, 1, 0, 64u * 1024u},
 	[T_SECCOMP_EARLY] = {"SECCOMP_EARLY", K_U64, 1, 0, 0},
+	[T_HOOK] = {"HOOK", K_NEST, PLAN_MAX_HOOKS, 0, 0},
+	[T_HOOK_PAUSE] = {"HOOK_PAUSE", K_U64, 1, 0, 0},
+	[T_SYSCTL] = {"SYSCTL", K_NEST, PLAN_MAX_SYSCTLS, 0, 0},
+	[T_PERSONALITY] = {"PERSONALITY", K_U64, 1, 0, 0},
+	[T_SCHEDULER] = {"SCHEDULER", K_NEST, 1, 0, 0},
+	[T_IOPRIO] = {"IOPRIO", K_U64, 1, 0, 0},
+	[T_CPU_AFFINITY_INITIAL] = {"CPU_AFFINITY_INITIAL", K_BYTES, 1, 0, 0},
+	[T_CPU_AFFINITY_FINAL] = {"CPU_AFFINITY_FINAL", K_BYTES, 1, 0, 0},
+	[T_TIME_OFFSET] = {"TIME_OFFSET", K_NEST, 2, 0, 0},
 };
 
 /* nested tags */
@@ -94,7 +105,7 @@ static const struct tagspec ns_tags[NS_MAX + 1] = {
 	[NS_PATH] = {"NS_PATH", K_STR, 1, 0, STR_MAX},
 };
 enum { M_SOURCE = 1, M_DEST, M_TYPE, M_FLAGS, M_DATA, M_PROPAGATION, M_REMOUNT_FLAGS, M_CREATE,
-       M_MODE, M_MAX = M_MODE };
+       M_MODE, M_COPYUP, M_RATTR_SET = 60, M_RATTR_CLR, M_MAX = M_RATTR_CLR };
 static const struct tagspec mount_tags[M_MAX + 1] = {
 	[M_SOURCE] = {"M_SOURCE", K_STR, 1, 0, STR_MAX},
 	[M_DEST] = {"M_DEST", K_STR, 1, 1, STR_MAX},
@@ -105,6 +116,9 @@ static const struct tagspec mount_tags[M_MAX + 1] = {
 	[M_REMOUNT_FLAGS] = {"M_REMOUNT_FLAGS", K_U64, 1, 0, 0},
 	[M_CREATE] = {"M_CREATE", K_U64, 1, 0, 0},
 	[M_MODE] = {"M_MODE", K_U64, 1, 0, 0},
+	[M_COPYUP] = {"M_COPYUP", K_U64, 1, 0, 0},
+	[M_RATTR_SET] = {"M_RATTR_SET", K_U64, 1, 0, 0},
+	[M_RATTR_CLR] = {"M_RATTR_CLR", K_U64, 1, 0, 0},
 };
 enum { D_PATH = 1, D_MODE, D_MAJOR, D_MINOR, D_UID, D_GID, D_BIND, D_HOST_PATH, D_MAX = D_HOST_PATH };
 static const struct tagspec dev_tags[D_MAX + 1] = {
@@ -346,6 +360,13 @@ static int dec_mount(struct dec *d, struct plan_mount *m, const uint8_t *buf, si
 		case M_REMOUNT_FLAGS: m->remount_flags = rd64(r.val); break;
 		case M_CREATE: m->create = rd64(r.val); break;
 		case M_MODE: m->mode = rd64(r.val); break;
+		case M_COPYUP:
+			m->copyup = rd64(r.val);
+			if (boolean(d, "M_COPYUP", m->copyup))
+				return -1;
+			break;
+		case M_RATTR_SET: m->rattr_set = rd64(r.val); break;
+		case M_RATTR_CLR: m->rattr_clr = rd64(r.val); break;
 		}
 	}
 	if (rc < 0 || check_required(d, mount_tags, M_MAX, counts))
@@ -357,6 +378,9 @@ static int dec_mount(struct dec *d, struct plan_mount *m, const uint8_t *buf, si
 	if (m->propagation & ~(uint64_t)PROPAGATION_MASK)
 		return fail(d, "M_PROPAGATION %#llx has non-propagation bits",
 			    (unsigned long long)m->propagation);
+	/* MOUNT_ATTR_RDONLY NOSUID NODEV NOEXEC __ATIME NODIRATIME NOSYMFOLLOW */
+	if ((m->rattr_set | m->rattr_clr) & ~(uint64_t)0x002000ffu)
+		return fail(d, "M_RATTR_SET/M_RATTR_CLR have unknown MOUNT_ATTR_* bits");
 	return 0;
 }
 
@@ -444,6 +468,9 @@ static int dec_rlimit(struct dec *d, struct plan_rlimit *l, const uint8_t *buf, 
 		return fail(d, "R_TYPE %llu is not an RLIMIT_* number", (unsigned long long)l->type);
 	return 0;
 }
+
+/* tags 60-79: hooks and process attributes */
+#include "plan_attrs.inc"
 
 /* Handle one top-level record whose shape is already checked. */
 static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
@@ -557,6 +584,15 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 		return 0;
 	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
 	case T_EXEC: p->exec = v; return boolean(d, name, v);
+	case T_CGROUP_PROCS:
+		/* check_shape bounded the count by PLAN_MAX_CGROUP_PROCS */
+		if (!(p->cgroup_procs[p->n_cgroup_procs] = dupstr(d, r)))
+			return -1;
+		return absolute(d, name, p->cgroup_procs[p->n_cgroup_procs++]);
+	case T_CGROUP_V2_DIR:
+		if (!(p->cgroup_v2_dir = dupstr(d, r)))
+			return -1;
+		return absolute(d, name, p->cgroup_v2_dir);
 	case T_SECCOMP_BPF:
 		if (r->len == 0 || r->len % 8 || r->len / 8 > PLAN_SECCOMP_MAX_INSNS)
 			return fail(d, "SECCOMP_BPF of %u bytes is not 1..%u instructions of 8 bytes",
@@ -578,6 +614,16 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 		if (!(p->seccomp_listener_path = dupstr(d, r)))
 			return -1;
 		return absolute(d, name, p->seccomp_listener_path);
+	case T_HOOK:
+	case T_HOOK_PAUSE:
+	case T_SYSCTL:
+	case T_PERSONALITY:
+	case T_SCHEDULER:
+	case T_IOPRIO:
+	case T_CPU_AFFINITY_INITIAL:
+	case T_CPU_AFFINITY_FINAL:
+	case T_TIME_OFFSET:
+		return dec_attrs(d, p, r);
 	case T_SECCOMP_LISTENER_STATE:
 		return (p->seccomp_listener_state = dupstr(d, r)) ? 0 : -1;
 	}
@@ -649,7 +695,8 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, si
 		}
 	}
 	d.where[0] = 0;
-	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts) || check_seccomp(&d, p)) {
+	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts) || check_seccomp(&d, p) ||
+	    check_attrs(&d, p)) {
 		plan_free(p);
 		return -1;
 	}
@@ -673,6 +720,9 @@ void plan_free(struct plan *p)
 	free(p->rootfs);
 	free(p->hostname);
 	free(p->domainname);
+	for (size_t i = 0; i < p->n_cgroup_procs; i++)
+		free(p->cgroup_procs[i]);
+	free(p->cgroup_v2_dir);
 	for (size_t i = 0; i < p->n_ns; i++)
 		free(p->ns[i].path);
 	for (size_t i = 0; i < p->n_mounts; i++) {
@@ -708,6 +758,7 @@ void plan_free(struct plan *p)
 	free(p->seccomp_bpf);
 	free(p->seccomp_listener_path);
 	free(p->seccomp_listener_state);
+	free_attrs(p);
 	free(p);
 }
 

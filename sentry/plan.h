@@ -23,6 +23,10 @@ enum {
 	T_MAX_TOP = 95
 };
 
+/* 40-49: cgroups (PROTOCOL.md §1, cgroups) */
+enum { T_CGROUP_PROCS = 40, T_CGROUP_V2_DIR };
+#define PLAN_MAX_CGROUP_PROCS 16
+
 /* 50-59: seccomp (PROTOCOL.md §7) */
 enum { T_SECCOMP_BPF = 50, T_SECCOMP_FLAGS, T_SECCOMP_NOTIFY, T_SECCOMP_LISTENER_PATH,
        T_SECCOMP_LISTENER_STATE, T_SECCOMP_EARLY };
@@ -44,6 +48,54 @@ struct plan_ns {
 struct plan_mount {
 	char *source, *dest, *type, *data;
 	uint64_t flags, propagation, remount_flags, create, mode;
+	uint64_t rattr_set, rattr_clr; /* M_RATTR_SET/CLR: mount_setattr(AT_RECURSIVE) */
+	uint64_t copyup;               /* M_COPYUP: tmpcopyup, the old content copied in */
+};
+
+/* 60-79: hooks and process attributes (PROTOCOL.md §8) */
+enum { T_HOOK = 60, T_HOOK_PAUSE, T_SYSCTL, T_PERSONALITY, T_SCHEDULER, T_IOPRIO,
+       T_CPU_AFFINITY_INITIAL, T_CPU_AFFINITY_FINAL, T_TIME_OFFSET };
+#define PLAN_MAX_HOOKS 256
+#define PLAN_MAX_SYSCTLS 256
+#define PLAN_CPUSET_MAX 1024u /* bytes of a CPU mask: 8192 CPUs */
+enum { HOOK_CREATE_CONTAINER = 1, HOOK_START_CONTAINER = 2 };
+
+struct plan_hook {
+	uint64_t kind, index, timeout; /* timeout in seconds, 0 = none */
+	char *path;
+	char **argv; size_t argc;      /* NULL-terminated, argv[0] as given */
+	char **envp; size_t envc;      /* NULL-terminated or NULL: exactly the hook's env */
+	char *state_head, *state_tail; /* state JSON = head + decimal pid + tail */
+};
+
+struct plan_sysctl {
+	char *key, *path, *value;      /* path relative to /proc/sys */
+};
+
+struct plan_sched {
+	uint64_t policy, flags, priority, runtime, deadline, period;
+	int64_t nice;
+};
+
+struct plan_time_offset {
+	uint64_t clock;                /* CLOCK_MONOTONIC (1) or CLOCK_BOOTTIME (7) */
+	int64_t secs;
+	uint64_t nsecs;
+};
+
+struct plan_attrs {
+	struct plan_hook *hooks;
+	size_t n_hooks;
+	uint64_t hook_pause;           /* 1: stop before pivot_root for the runtime hooks */
+	struct plan_sysctl *sysctls;
+	size_t n_sysctls;
+	int has_personality, has_sched, has_ioprio;
+	uint64_t personality, ioprio;
+	struct plan_sched sched;
+	uint8_t *cpus_initial, *cpus_final;
+	size_t cpus_initial_len, cpus_final_len;
+	struct plan_time_offset time_offsets[2];
+	size_t n_time_offsets;
 };
 
 struct plan_device {
@@ -109,6 +161,12 @@ struct plan {
 	char *console_socket;
 	uint64_t exec;
 
+	/* cgroups: cgroup.procs files the sentry writes its own pid to before clone3, and a
+	 * cgroup2 directory the init is cloned into (CLONE_INTO_CGROUP) */
+	char *cgroup_procs[PLAN_MAX_CGROUP_PROCS];
+	size_t n_cgroup_procs;
+	char *cgroup_v2_dir;
+
 	/* seccomp: a classic BPF program (struct sock_filter[]) compiled by libmoat */
 	uint8_t *seccomp_bpf;
 	size_t seccomp_bpf_len;          /* bytes, a multiple of 8 */
@@ -117,6 +175,9 @@ struct plan {
 	uint64_t seccomp_early;          /* 1: load before the credential change */
 	char *seccomp_listener_path;
 	char *seccomp_listener_state;    /* JSON with \x01 where the init's pid goes */
+
+	/* hooks and process attributes (tags 60-79) */
+	struct plan_attrs attrs;
 };
 
 /* Decode buf into a freshly allocated plan. Returns 0 and sets *out, or -1 with a

@@ -3,6 +3,7 @@
  * wait on the control socket and exits with the init's status (PROTOCOL.md §2-§4).
  * Static musl, single-threaded: the engine's subreaper reaps *this* process, so it must
  * mirror the init's exit status exactly. */
+#include "cgroup.h"
 #include "kabi.h"
 #include "log.h"
 #include "sentry.h"
@@ -193,14 +194,38 @@ static void spawn_init(void)
 	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csp) != 0)
 		setup_fail("socketpair: %s", errstr(errno));
 
+	/* cgroups (PROTOCOL.md §1, tags 40-49): join them, then clone the init into the v2 leaf */
+	char cgerr[4200];
+	if (cgroup_join(P, cgerr, sizeof cgerr) != 0)
+		setup_fail("%s", cgerr);
+	int cgfd = cgroup_v2_fd(P, cgerr, sizeof cgerr);
+	if (cgfd == -2)
+		setup_fail("%s", cgerr);
+
+	/* a new time namespace is prepared here, offsets and all, and the init born into it
+	 * without CLONE_NEWTIME (process_attrs.c) */
+	if (attrs_timens(P, cgerr, sizeof cgerr) != 0)
+		setup_fail("%s", cgerr);
 	struct moat_clone_args ca;
 	memset(&ca, 0, sizeof ca);
-	ca.flags = CLONE_PIDFD | new_ns_flags();
+	ca.flags = CLONE_PIDFD | (new_ns_flags() & ~(uint64_t)CLONE_NEWTIME);
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	ca.exit_signal = SIGCHLD;
+	if (cgfd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+	}
 	long r = syscall(SYS_clone3, &ca, sizeof ca);
+	if (r < 0 && cgfd >= 0 && (errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP)) {
+		/* a kernel without CLONE_INTO_CGROUP: we joined the leaf already, so plain clone3 */
+		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		r = syscall(SYS_clone3, &ca, sizeof ca);
+	}
 	if (r < 0)
 		setup_fail("clone3: %s", errstr(errno));
+	if (r > 0 && cgfd >= 0)
+		close(cgfd);
 	if (r == 0) {
 		close(start[1]);
 		close(errp[0]);
@@ -245,6 +270,8 @@ static int seccomp_handover_rest(char *msg)
 	return seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, 4100, 1);
 }
 
+static void join_init_namespaces(void);
+
 static void wait_ready(void)
 {
 	char c, msg[4100];
@@ -257,6 +284,15 @@ static void wait_ready(void)
 	if (r == 1 && c == 'F' && P->seccomp_notify && P->seccomp_early) {
 		/* the init loaded seccomp before its credential change: take the listener now */
 		if (seccomp_handover_rest(msg))
+			setup_fail("%s", msg);
+		wait_ready();
+		return;
+	}
+	if (r == 1 && c == 'H') {
+		/* the init stopped before pivot_root for prestart/createRuntime (PROTOCOL.md §8):
+		 * hooks that enter our pid's network namespace must find the container's */
+		join_init_namespaces();
+		if (hooks_sentry_pause(P, init_pid, start_wr, msg, sizeof msg) != 0)
 			setup_fail("%s", msg);
 		wait_ready();
 		return;
@@ -358,6 +394,13 @@ static void do_start(struct client *c)
 	size_t n = read_err(msg, sizeof msg);
 	close(err_rd);
 	err_rd = -1;
+	if (n == 0 && attrs_after_exec(P, init_pid, msg, sizeof msg) != 0) {
+		/* the workload runs already: it must not go on with the wrong CPUs */
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		log_msg("error", "start: %s", msg);
+		reply(c, "error %s\n", msg);
+		return;
+	}
 	if (n == 0) {
 		running = 1;
 		log_msg("info", "container %s started (pid %d)", P->container_id, (int)init_pid);
@@ -612,6 +655,14 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("moat-sentry %s plan-v%d\n", MOAT_VERSION, PLAN_VERSION);
 		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "--exec")) {
+		/* moat's runtime-namespace hooks: Deno.Command cannot set argv[0], so it runs
+		 * `moat-sentry --exec <path> <argv0> <args...>` with the hook's env (core/hooks/) */
+		extern char **environ;
+		execve(argv[2], argv + 3, environ);
+		fprintf(stderr, "exec %s: %s", argv[2], errstr(errno));
+		return 127;
 	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: moat-sentry <plan-file>\n");

@@ -35,6 +35,24 @@ void seccomp_install(const struct plan *p, int start_rd, int err_wr);
 int seccomp_handover(const struct plan *p, int pidfd, pid_t pid, int err_rd, int ack_wr, char *err,
 		     size_t errlen, int f_read);
 
+/* copyup.c: copy a directory's content (fd-relative, no symlink followed) into another. */
+int copyup_tree(int src_dir, int dst_dir);
+
+/* hooks.c: createContainer/startContainer hooks in the init, and the pause before pivot_root
+ * for the runtime-namespace hooks (PROTOCOL.md §8). */
+void hooks_init(const struct plan *p, int start_rd, int err_wr);
+void hooks_before_pivot(const struct plan *p);
+void hooks_start_container(const struct plan *p);
+int hooks_sentry_pause(const struct plan *p, pid_t init_pid, int start_wr, char *err, size_t errlen);
+
+/* process_attrs.c: sysctl, personality, scheduler, I/O priority, CPU affinity, time
+ * namespace offsets, recursive mount attributes. */
+void attrs_sysctls(const struct plan *p);
+void attrs_apply(const struct plan *p);
+int attrs_after_exec(const struct plan *p, pid_t pid, char *err, size_t errlen);
+int attrs_timens(const struct plan *p, char *err, size_t errlen);
+void attrs_mount(int rootfd, const struct plan_mount *m);
+
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */
 int fds_close_from(int from);       /* close every fd >= from */

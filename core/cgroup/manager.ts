@@ -6,7 +6,7 @@ import { effectiveRules, v1WritesFor } from "./devices.ts";
 import { compileDeviceFilter, encodeInsns } from "./devices_bpf.ts";
 import { type CgroupFs, describeError } from "./fs.ts";
 import { innerPath, resolveDirs } from "./paths.ts";
-import { planV1, type PlanOutput } from "./resources_v1.ts";
+import { type PlanOutput, planV1 } from "./resources_v1.ts";
 import { planV2 } from "./resources_v2.ts";
 import { CgroupError, type CgroupLayout, type CgroupRecord } from "./types.ts";
 import type { CgroupWrite } from "./write.ts";
@@ -67,14 +67,21 @@ function missingDirs(fs: CgroupFs, dirs: string[], mounts: Set<string>): string[
 export function planRecord(env: CgroupEnv, input: SetupInput): CgroupRecord {
   const inner = innerPath(input.cgroupsPath, input.id, input.systemd);
   const dirs = resolveDirs(env.layout, inner, env.own);
-  const mounts = new Set([...Object.values(env.layout.v1), ...(env.layout.v2Mount ? [env.layout.v2Mount] : [])]);
+  const mounts = new Set([
+    ...Object.values(env.layout.v1),
+    ...(env.layout.v2Mount ? [env.layout.v2Mount] : []),
+  ]);
   return {
     driver: inner.driver,
     mode: env.layout.mode,
     path: inner.path,
     v1: dirs.v1,
     v2: dirs.v2,
-    created: missingDirs(env.fs, unique([...Object.values(dirs.v1), ...(dirs.v2 ? [dirs.v2] : [])]), mounts),
+    created: missingDirs(
+      env.fs,
+      unique([...Object.values(dirs.v1), ...(dirs.v2 ? [dirs.v2] : [])]),
+      mounts,
+    ),
     resources: input.resources,
   };
 }
@@ -155,8 +162,12 @@ function initCpuset(fs: CgroupFs, rec: CgroupRecord): void {
 function enableControllers(env: CgroupEnv, leaf: string, writes: CgroupWrite[]): void {
   const mount = env.layout.v2Mount!;
   const wanted = env.layout.mode === "v2"
-    ? env.layout.v2Controllers.filter((c) => ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"].includes(c))
-    : unique(writes.filter((w) => w.controller === "").map((w) => w.file.slice(0, w.file.indexOf("."))))
+    ? env.layout.v2Controllers.filter((c) =>
+      ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"].includes(c)
+    )
+    : unique(
+      writes.filter((w) => w.controller === "").map((w) => w.file.slice(0, w.file.indexOf("."))),
+    )
       .filter((c) => env.layout.v2Controllers.includes(c));
   if (wanted.length === 0) return;
   const ancestors: string[] = [];
@@ -190,7 +201,9 @@ function applyWrites(fs: CgroupFs, rec: CgroupRecord, writes: CgroupWrite[]): vo
   for (let i = 0; i < writes.length; i++) {
     const wr = writes[i];
     const dir = dirFor(rec, wr.controller);
-    if (!dir) throw new CgroupError(`${wr.field}: no cgroup directory for ${wr.controller || "cgroup2"}`);
+    if (!dir) {
+      throw new CgroupError(`${wr.field}: no cgroup directory for ${wr.controller || "cgroup2"}`);
+    }
     const path = `${dir}/${wr.file}`;
     try {
       fs.write(path, wr.value);
@@ -211,7 +224,9 @@ function applyWrites(fs: CgroupFs, rec: CgroupRecord, writes: CgroupWrite[]): vo
       if (e instanceof Deno.errors.NotFound && !fs.exists(path)) {
         throw new CgroupError(`${wr.field}: this host cannot enforce it (${path} does not exist)`);
       }
-      throw new CgroupError(`${wr.field}: write ${JSON.stringify(wr.value)} to ${path}: ${describeError(e)}`);
+      throw new CgroupError(
+        `${wr.field}: write ${JSON.stringify(wr.value)} to ${path}: ${describeError(e)}`,
+      );
     }
   }
 }
@@ -219,7 +234,9 @@ function applyWrites(fs: CgroupFs, rec: CgroupRecord, writes: CgroupWrite[]): vo
 function attachDevices(env: CgroupEnv, rec: CgroupRecord, input: SetupInput): void {
   if (!env.bpf) {
     if (rec.mode === "v2") {
-      throw new CgroupError("linux.resources.devices: no BPF loader to enforce device rules on cgroup v2");
+      throw new CgroupError(
+        "linux.resources.devices: no BPF loader to enforce device rules on cgroup v2",
+      );
     }
     return;
   }
@@ -227,7 +244,9 @@ function attachDevices(env: CgroupEnv, rec: CgroupRecord, input: SetupInput): vo
   try {
     env.bpf.attach(rec.v2!, encodeInsns(prog));
   } catch (e) {
-    throw new CgroupError(`linux.resources.devices: attach the device program to ${rec.v2}: ${(e as Error).message}`);
+    throw new CgroupError(
+      `linux.resources.devices: attach the device program to ${rec.v2}: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -244,7 +263,9 @@ export function mergeResources(old: Resources | undefined, add: Resources): Reso
   const o = out as Record<string, unknown>;
   for (const [k, v] of Object.entries(add)) {
     if (v === undefined) continue;
-    if (v !== null && typeof v === "object" && !Array.isArray(v) && k !== "unified" && k !== "rdma") {
+    if (
+      v !== null && typeof v === "object" && !Array.isArray(v) && k !== "unified" && k !== "rdma"
+    ) {
       o[k] = { ...(o[k] as object ?? {}), ...v };
     } else {
       o[k] = v;
@@ -260,14 +281,17 @@ function pidsIn(fs: CgroupFs, dir: string, depth = 0): number[] {
   try {
     pids = fs.read(`${dir}/cgroup.procs`).split("\n").filter((l) => l !== "").map(Number);
   } catch { /* gone */ }
-  if (depth < 32) for (const c of fs.children(dir)) pids.push(...pidsIn(fs, `${dir}/${c}`, depth + 1));
+  if (depth < 32) {
+    for (const c of fs.children(dir)) pids.push(...pidsIn(fs, `${dir}/${c}`, depth + 1));
+  }
   return pids;
 }
 
 /** Where the container's processes are counted: the cgroup2 dir on v2, else a v1 controller. */
 export function procsDir(rec: CgroupRecord): string | undefined {
   if (rec.mode === "v2") return rec.v2;
-  return rec.v1.freezer ?? rec.v1.pids ?? rec.v1.memory ?? rec.v1.devices ?? Object.values(rec.v1)[0];
+  return rec.v1.freezer ?? rec.v1.pids ?? rec.v1.memory ?? rec.v1.devices ??
+    Object.values(rec.v1)[0];
 }
 
 /** Host pids in the container's cgroup and its sub-cgroups, sorted. */
@@ -308,7 +332,12 @@ export function sleepSync(ms: number): void {
 }
 
 /** Freezes or thaws and waits until the kernel reports the state reached (or throws). */
-export function setFreezer(fs: CgroupFs, rec: CgroupRecord, want: FreezerState, timeoutMs = 10_000): void {
+export function setFreezer(
+  fs: CgroupFs,
+  rec: CgroupRecord,
+  want: FreezerState,
+  timeoutMs = 10_000,
+): void {
   const deadline = Date.now() + timeoutMs;
   if (useV1Freezer(rec)) {
     const f = `${rec.v1.freezer}/freezer.state`;
@@ -328,11 +357,14 @@ export function setFreezer(fs: CgroupFs, rec: CgroupRecord, want: FreezerState, 
     let events = "";
     try {
       events = fs.read(`${rec.v2}/cgroup.events`);
-    } catch { /* a fake tree without it: trust the write */
+    } catch {
+      /* a fake tree without it: trust the write */
       return;
     }
     if (events.split("\n").includes(wantLine)) return;
-    if (Date.now() > deadline) throw new CgroupError(`${rec.v2}: not ${want} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new CgroupError(`${rec.v2}: not ${want} after ${timeoutMs} ms`);
+    }
     sleepSync(i < 10 ? 1 : 10);
   }
 }

@@ -7,13 +7,19 @@ import type { CgroupRecord } from "./types.ts";
 type Obj = Record<string, unknown>;
 const MAX = 2n ** 64n - 1n;
 
-function num(s: string | undefined): number {
+/** A counter from a cgroup file: a number, or a bigint above 2^53 (printed exactly, as Go). */
+export type Num = number | bigint;
+
+function num(s: string | undefined): Num {
   if (s === undefined) return 0;
   const t = s.trim();
-  if (t === "max") return Number(MAX);
+  if (t === "max") return MAX;
+  if (!/^-?\d+$/.test(t)) return 0;
   const n = Number(t);
-  return Number.isFinite(n) ? n : 0;
+  return Number.isSafeInteger(n) ? n : BigInt(t);
 }
+
+const N = (v: Num | undefined) => Number(v ?? 0);
 
 function readOr(fs: CgroupFs, path: string | undefined): string | undefined {
   if (!path) return undefined;
@@ -25,8 +31,8 @@ function readOr(fs: CgroupFs, path: string | undefined): string | undefined {
 }
 
 /** "key value" lines → map. */
-export function parseKeyed(text: string | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
+export function parseKeyed(text: string | undefined): Record<string, Num> {
+  const out: Record<string, Num> = {};
   for (const line of (text ?? "").split("\n")) {
     const [k, v] = line.trim().split(/\s+/);
     if (k && v !== undefined) out[k] = num(v);
@@ -38,12 +44,12 @@ export function parseKeyed(text: string | undefined): Record<string, number> {
 function omit(o: Obj, keys: string[]): Obj {
   for (const k of keys) {
     const v = o[k];
-    if (v === 0 || v === undefined || (Array.isArray(v) && v.length === 0)) delete o[k];
+    if (v === 0 || v === 0n || v === undefined || (Array.isArray(v) && v.length === 0)) delete o[k];
   }
   return o;
 }
 
-function memEntry(limit: number, usage: number, max: number, failcnt: number): Obj {
+function memEntry(limit: Num, usage: Num, max: Num, failcnt: Num): Obj {
   return omit({ limit, usage, max, failcnt }, ["usage", "max"]);
 }
 
@@ -94,17 +100,19 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
   if (v2) {
     const st = parseKeyed(r("cpu", "cpu.stat"));
     cpu.usage = omit({
-      total: (st.usage_usec ?? 0) * 1000,
-      kernel: (st.system_usec ?? 0) * 1000,
-      user: (st.user_usec ?? 0) * 1000,
+      total: N(st.usage_usec) * 1000,
+      kernel: N(st.system_usec) * 1000,
+      user: N(st.user_usec) * 1000,
     }, ["total"]);
     Object.assign(throttling, {
       periods: st.nr_periods ?? 0,
       throttledPeriods: st.nr_throttled ?? 0,
-      throttledTime: (st.throttled_usec ?? 0) * 1000,
+      throttledTime: N(st.throttled_usec) * 1000,
     });
   } else {
-    const percpu = (r("cpuacct", "cpuacct.usage_percpu") ?? "").trim().split(/\s+/).filter((x) => x !== "").map(Number);
+    const percpu = (r("cpuacct", "cpuacct.usage_percpu") ?? "").trim().split(/\s+/).filter((x) =>
+      x !== ""
+    ).map(Number);
     const stat = parseKeyed(r("cpuacct", "cpuacct.stat"));
     const tick = 1e9 / 100; // USER_HZ
     const all = (r("cpuacct", "cpuacct.usage_all") ?? "").split("\n").slice(1)
@@ -114,8 +122,8 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
       percpu,
       percpu_kernel: all.map((x) => x[2]),
       percpu_user: all.map((x) => x[1]),
-      kernel: (stat.system ?? 0) * tick,
-      user: (stat.user ?? 0) * tick,
+      kernel: N(stat.system) * tick,
+      user: N(stat.user) * tick,
     }, ["total", "percpu", "percpu_kernel", "percpu_user"]);
     const st = parseKeyed(r("cpu", "cpu.stat"));
     Object.assign(throttling, {
@@ -128,7 +136,10 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
 
   // cpuset
   const cpuset: Obj = v2
-    ? omit({ cpus: parseCpuList(r("cpuset", "cpuset.cpus.effective")), mems: parseCpuList(r("cpuset", "cpuset.mems.effective")) }, ["cpus", "mems"])
+    ? omit({
+      cpus: parseCpuList(r("cpuset", "cpuset.cpus.effective")),
+      mems: parseCpuList(r("cpuset", "cpuset.mems.effective")),
+    }, ["cpus", "mems"])
     : omit({
       cpus: parseCpuList(r("cpuset", "cpuset.cpus")),
       cpu_exclusive: num(r("cpuset", "cpuset.cpu_exclusive")),
@@ -152,8 +163,18 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
     const swapUsage = num(r("memory", "memory.swap.current"));
     memory = {
       cache: raw.file ?? 0,
-      usage: memEntry(num(r("memory", "memory.max") ?? "max"), usage, num(r("memory", "memory.peak")), events.max ?? 0),
-      swap: memEntry(num(r("memory", "memory.swap.max") ?? "max") , swapUsage, num(r("memory", "memory.swap.peak")), 0),
+      usage: memEntry(
+        num(r("memory", "memory.max") ?? "max"),
+        usage,
+        num(r("memory", "memory.peak")),
+        events.max ?? 0,
+      ),
+      swap: memEntry(
+        num(r("memory", "memory.swap.max") ?? "max"),
+        swapUsage,
+        num(r("memory", "memory.swap.peak")),
+        0,
+      ),
       kernel: memEntry(0, 0, 0, 0),
       kernelTCP: memEntry(0, 0, 0, 0),
       raw,
@@ -195,28 +216,47 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
       if (!f[0]?.includes(":")) continue;
       const [major, minor] = f[0].split(":").map(Number);
       const kv = Object.fromEntries(f.slice(1).map((x) => x.split("=")));
-      const add = (list: Obj[], op: string, key: string) => list.push(omit({ major, minor, op, value: num(kv[key]) }, ["major", "minor", "value"]));
+      const add = (list: Obj[], op: string, key: string) =>
+        list.push(omit({ major, minor, op, value: num(kv[key]) }, ["major", "minor", "value"]));
       add(bytes, "Read", "rbytes");
       add(bytes, "Write", "wbytes");
       add(ios, "Read", "rios");
       add(ios, "Write", "wios");
     }
-    blkio = omit({ ioServiceBytesRecursive: bytes, ioServicedRecursive: ios }, ["ioServiceBytesRecursive", "ioServicedRecursive"]);
+    blkio = omit({ ioServiceBytesRecursive: bytes, ioServicedRecursive: ios }, [
+      "ioServiceBytesRecursive",
+      "ioServicedRecursive",
+    ]);
   } else {
     const pick = (a: string, b: string) => {
       const x = blkioEntries(r("blkio", a));
       return x.length ? x : blkioEntries(r("blkio", b));
     };
     blkio = omit({
-      ioServiceBytesRecursive: pick("blkio.io_service_bytes_recursive", "blkio.throttle.io_service_bytes_recursive"),
-      ioServicedRecursive: pick("blkio.io_serviced_recursive", "blkio.throttle.io_serviced_recursive"),
+      ioServiceBytesRecursive: pick(
+        "blkio.io_service_bytes_recursive",
+        "blkio.throttle.io_service_bytes_recursive",
+      ),
+      ioServicedRecursive: pick(
+        "blkio.io_serviced_recursive",
+        "blkio.throttle.io_serviced_recursive",
+      ),
       ioQueueRecursive: blkioEntries(r("blkio", "blkio.io_queued_recursive")),
       ioServiceTimeRecursive: blkioEntries(r("blkio", "blkio.io_service_time_recursive")),
       ioWaitTimeRecursive: blkioEntries(r("blkio", "blkio.io_wait_time_recursive")),
       ioMergedRecursive: blkioEntries(r("blkio", "blkio.io_merged_recursive")),
       ioTimeRecursive: blkioEntries(r("blkio", "blkio.time_recursive")),
       sectorsRecursive: blkioEntries(r("blkio", "blkio.sectors_recursive")),
-    }, ["ioServiceBytesRecursive", "ioServicedRecursive", "ioQueueRecursive", "ioServiceTimeRecursive", "ioWaitTimeRecursive", "ioMergedRecursive", "ioTimeRecursive", "sectorsRecursive"]);
+    }, [
+      "ioServiceBytesRecursive",
+      "ioServicedRecursive",
+      "ioQueueRecursive",
+      "ioServiceTimeRecursive",
+      "ioWaitTimeRecursive",
+      "ioMergedRecursive",
+      "ioTimeRecursive",
+      "sectorsRecursive",
+    ]);
   }
 
   // hugetlb: v1 controller, or the cgroup2 directory (v2, and hybrid hosts like these)
@@ -258,8 +298,21 @@ export function collectStats(fs: CgroupFs, rec: CgroupRecord, sizes: string[]): 
 export function oomKills(fs: CgroupFs, rec: CgroupRecord): number {
   if (rec.mode === "v2") {
     const ev = parseKeyed(readOr(fs, rec.v2 ? `${rec.v2}/memory.events` : undefined));
-    return ev.oom_kill ?? 0;
+    return N(ev.oom_kill);
   }
-  const oc = parseKeyed(readOr(fs, rec.v1.memory ? `${rec.v1.memory}/memory.oom_control` : undefined));
-  return oc.oom_kill ?? 0;
+  const oc = parseKeyed(
+    readOr(fs, rec.v1.memory ? `${rec.v1.memory}/memory.oom_control` : undefined),
+  );
+  return N(oc.oom_kill);
+}
+
+/** JSON with bigints written as plain digits (Go prints uint64 exactly). */
+export function toJson(v: unknown): string {
+  const marks: string[] = [];
+  const text = JSON.stringify(v, (_k, x) => {
+    if (typeof x !== "bigint") return x;
+    marks.push(x.toString());
+    return `\u0000big${marks.length - 1}`;
+  });
+  return text.replace(/"\\u0000big(\d+)"/g, (_m, i) => marks[Number(i)]);
 }

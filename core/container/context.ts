@@ -1,6 +1,9 @@
 // What every lifecycle verb needs: where state lives and how to reach the host.
 import type { HostFacts } from "../plan/host.ts";
 import { StateStore } from "../state/store.ts";
+import type { SeccompCompiler } from "../seccomp/compiler.ts";
+import type { CgroupFs } from "../cgroup/fs.ts";
+import type { DeviceBpfLoader } from "../cgroup/manager.ts";
 
 /** Starts the sentry program; implemented by ffi/ (sealed memfd) and by fakes in tests. */
 export interface SentryLauncher {
@@ -16,7 +19,17 @@ export interface RuntimeContext {
   store: StateStore;
   host: HostFacts;
   launcher: () => Promise<SentryLauncher>;
+  /** libseccomp behind libmoat (ffi/); absent: a config with linux.seccomp cannot be created. */
+  seccompCompiler?: () => Promise<SeccompCompiler>;
   log: Logger;
   /** The --log file, also given to the sentry for its own messages. */
   logPath?: string;
+  /** Loads cgroup device programs through libmoat (ffi/); absent: v1 devices rules only. */
+  deviceBpf?: () => Promise<DeviceBpfLoader>;
+  /** --systemd-cgroup: linux.cgroupsPath is `slice:prefix:name`. */
+  systemdCgroup?: boolean;
+  /** The cgroup filesystem (tests pass a fake tree); default the host's. */
+  cgroupFs?: CgroupFs;
+  /** No cgroups at all (crun's --cgroup-manager=disabled); for tests of other features. */
+  noCgroups?: boolean;
 }

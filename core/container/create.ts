@@ -10,6 +10,8 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
+import { attachSeccomp } from "../seccomp/attach.ts";
+import { setupContainerCgroups } from "./cgroups.ts";
 
 export interface CreateOptions {
   id: string;
@@ -107,6 +109,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       initPid: 0,
       controlSocket,
     };
+    await attachSeccomp(ctx, spec, plan, record, dir);
+    // Cgroups exist and are configured before the sentry starts; it joins them before clone3.
+    await setupContainerCgroups(ctx, spec, plan, record, dir);
     // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
     // no effect (runtime-spec lifecycle step 2).
     Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(spec), { mode: 0o600 });

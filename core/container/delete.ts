@@ -5,6 +5,7 @@ import { validateId } from "../state/store.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killContainer } from "./destroy.ts";
 import { currentStatus } from "./status.ts";
+import { signalPaused } from "./cgroup_ops.ts";
 
 export async function deleteContainer(
   ctx: RuntimeContext,
@@ -32,6 +33,8 @@ export async function deleteContainer(
     if ((status === "running" || status === "paused") && !force) {
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
+    // A paused sentry cannot answer: SIGKILL everything and thaw first.
+    if (status === "paused") signalPaused(ctx, record, 9, true);
     await killContainer(record);
     destroy(ctx, id);
   } finally {

@@ -3,6 +3,7 @@ import { sentryRequest } from "../sentry/client.ts";
 import { isAlive } from "../state/liveness.ts";
 import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
+import { removeContainerCgroups } from "./cgroups.ts";
 
 /** Kills a sentry we started ourselves and reaps it, so no process outlives a failed create. */
 export async function killSentry(sentry: Deno.ChildProcess): Promise<void> {
@@ -37,5 +38,8 @@ export async function killContainer(r: ContainerRecord, timeoutMs = 10_000): Pro
 
 /** Removes the container's state directory (and with it the socket, plan and logs). */
 export function destroy(ctx: RuntimeContext, id: string): void {
+  // Cgroups first: their record lives in the state directory (state.json, or cgroup.json when
+  // create was killed before it wrote any state).
+  removeContainerCgroups(ctx, id);
   ctx.store.remove(id);
 }

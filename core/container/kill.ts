@@ -3,6 +3,7 @@ import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
 import { ERR_NOT_RUNNING, RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
+import { signalPaused } from "./cgroup_ops.ts";
 
 export async function kill(
   ctx: RuntimeContext,
@@ -17,6 +18,11 @@ export async function kill(
   if (status === "stopped" || status === "creating") {
     if (all) return;
     throw new RuntimeError(ERR_NOT_RUNNING);
+  }
+  if (status === "paused") {
+    // The sentry is frozen with the container: signal directly (core/container/cgroup_ops.ts).
+    signalPaused(ctx, record, signal, all);
+    return;
   }
   let reply: string;
   try {

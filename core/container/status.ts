@@ -4,6 +4,7 @@ import type { ContainerRecord, Status } from "../state/types.ts";
 
 export function currentStatus(r: ContainerRecord): Status {
   if (!isAlive(r.pid, r.pidStartTime)) return "stopped";
+  if (r.paused) return "paused";
   return r.status;
 }
 

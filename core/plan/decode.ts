@@ -11,6 +11,7 @@ import {
   Tag,
 } from "./tags.ts";
 import type { LaunchPlan } from "./types.ts";
+import { decodeAttr, isAttrTag } from "./attrs_codec.ts";
 
 interface Rec {
   tag: number;
@@ -88,6 +89,7 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
     noNewKeyring: false,
   };
   const term = () => (p.terminal ??= { relay: false, rows: 0, cols: 0 });
+  const sc = () => (p.seccomp ??= { bpf: new Uint8Array(), flags: 0, notify: false, early: false });
   for (const r of records(buf.subarray(12), "top level")) {
     switch (r.tag) {
       case Tag.CONTAINER_ID:
@@ -157,6 +159,15 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
               break;
             case MountTag.CREATE:
               m.createFile = u64(n) === 1n;
+              break;
+            case MountTag.COPYUP:
+              m.copyUp = u64(n) === 1n;
+              break;
+            case MountTag.RATTR_SET:
+              m.rattrSet = num(n);
+              break;
+            case MountTag.RATTR_CLR:
+              m.rattrClr = num(n);
               break;
             default:
               throw new Error(`plan: mount: unknown tag ${n.tag}`);
@@ -299,6 +310,12 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.SESSION_KEYRING_NAME:
         p.sessionKeyringName = str(r);
         break;
+      case Tag.CGROUP_PROCS:
+        (p.cgroupProcs ??= []).push(str(r));
+        break;
+      case Tag.CGROUP_V2_DIR:
+        p.cgroupV2Dir = str(r);
+        break;
       case Tag.TERMINAL:
         term();
         break;
@@ -317,8 +334,27 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.CONSOLE_RELAY:
         term().relay = u64(r) === 1n;
         break;
+      case Tag.SECCOMP_BPF:
+        sc().bpf = r.value.slice();
+        break;
+      case Tag.SECCOMP_FLAGS:
+        sc().flags = num(r);
+        break;
+      case Tag.SECCOMP_NOTIFY:
+        sc().notify = u64(r) === 1n;
+        break;
+      case Tag.SECCOMP_LISTENER_PATH:
+        sc().listenerPath = str(r);
+        break;
+      case Tag.SECCOMP_LISTENER_STATE:
+        sc().listenerState = str(r);
+        break;
+      case Tag.SECCOMP_EARLY:
+        sc().early = u64(r) === 1n;
+        break;
       default:
-        throw new Error(`plan: unknown tag ${r.tag}`);
+        if (isAttrTag(r.tag)) decodeAttr(p, r);
+        else throw new Error(`plan: unknown tag ${r.tag}`);
     }
   }
   return p;

@@ -10,6 +10,7 @@ import {
   Tag,
 } from "./tags.ts";
 import type { LaunchPlan } from "./types.ts";
+import { encodeAttrs } from "./attrs_codec.ts";
 
 const utf8 = new TextEncoder();
 
@@ -43,6 +44,10 @@ class RecordWriter {
 
   flag(tag: number, on: boolean): void {
     if (on) this.u64(tag, 1);
+  }
+
+  raw(tag: number, value: Uint8Array | undefined): void {
+    if (value !== undefined) this.#record(tag, value);
   }
 
   nest(tag: number, fill: (w: RecordWriter) => void): void {
@@ -91,6 +96,9 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
       n.u64(MountTag.PROPAGATION, m.propagation);
       n.u64(MountTag.REMOUNT_FLAGS, m.remountFlags);
       n.u64(MountTag.CREATE, m.createFile ? 1 : 0);
+      if (m.copyUp) n.u64(MountTag.COPYUP, 1);
+      if (m.rattrSet) n.u64(MountTag.RATTR_SET, m.rattrSet);
+      if (m.rattrClr) n.u64(MountTag.RATTR_CLR, m.rattrClr);
     });
   }
   for (const d of p.devices) {
@@ -144,7 +152,18 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const d of p.pathDirs) w.str(Tag.PATH_DIR, d);
   w.flag(Tag.NO_NEW_KEYRING, p.noNewKeyring);
   w.str(Tag.SESSION_KEYRING_NAME, p.sessionKeyringName);
+  for (const c of p.cgroupProcs ?? []) w.str(Tag.CGROUP_PROCS, c);
+  w.str(Tag.CGROUP_V2_DIR, p.cgroupV2Dir);
   w.flag(Tag.EXEC, p.exec === true);
+  if (p.seccomp) {
+    w.raw(Tag.SECCOMP_BPF, p.seccomp.bpf);
+    if (p.seccomp.flags) w.u64(Tag.SECCOMP_FLAGS, p.seccomp.flags);
+    w.flag(Tag.SECCOMP_NOTIFY, p.seccomp.notify);
+    w.str(Tag.SECCOMP_LISTENER_PATH, p.seccomp.listenerPath);
+    w.str(Tag.SECCOMP_LISTENER_STATE, p.seccomp.listenerState);
+    w.flag(Tag.SECCOMP_EARLY, p.seccomp.early);
+  }
+  if (p.attrs) encodeAttrs(w, p.attrs);
   if (p.terminal) {
     w.flag(Tag.TERMINAL, true);
     w.str(Tag.CONSOLE_SOCKET, p.terminal.consoleSocket);

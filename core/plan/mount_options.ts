@@ -50,6 +50,8 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 
 export interface ParsedMountOptions {
   flags: number;
+  /** tmpcopyup (runc extension): start the tmpfs with the covered directory's content. */
+  copyUp: boolean;
   propagation: number;
   /** Everything else, comma-joined, handed to the filesystem. */
   data: string;
@@ -59,7 +61,12 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let copyUp = false;
   for (const opt of options) {
+    if (opt === "tmpcopyup" || opt === "notmpcopyup") {
+      copyUp = opt === "tmpcopyup";
+      continue;
+    }
     const f = FLAG_OPTIONS[opt];
     if (f) {
       flags = f[0] ? flags | f[1] : flags & ~f[1];
@@ -72,7 +79,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     }
     data.push(opt);
   }
-  return { flags, propagation, data: data.join(",") };
+  return { flags, propagation, copyUp, data: data.join(",") };
 }
 
 export function propagationFlags(name: string): number | undefined {

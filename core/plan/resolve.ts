@@ -74,7 +74,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   let devBound = false;
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = containerPath(m.destination);
-    const { flags, propagation, data } = parseMountOptions(m.options);
+    const { flags, propagation, data, copyUp } = parseMountOptions(m.options);
     const type = m.type ?? "";
     if (type === "cgroup") {
       const x = expandCgroupMount(dest, flags, isNew("cgroup"), host);
@@ -107,6 +107,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       propagation,
       remountFlags: isBind && extra ? extra : 0,
       createFile,
+      ...(copyUp && type === "tmpfs" ? { copyUp: true } : {}),
     });
   });
 

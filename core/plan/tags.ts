@@ -39,6 +39,26 @@ export const Tag = {
   NO_NEW_KEYRING: 34,
   SESSION_KEYRING_NAME: 35,
   CONTAINER_ID: 36,
+  // 40-49: cgroups (core/cgroup/)
+  CGROUP_PROCS: 40,
+  CGROUP_V2_DIR: 41,
+  // 50-59: seccomp
+  SECCOMP_BPF: 50,
+  SECCOMP_FLAGS: 51,
+  SECCOMP_NOTIFY: 52,
+  SECCOMP_LISTENER_PATH: 53,
+  SECCOMP_LISTENER_STATE: 54,
+  SECCOMP_EARLY: 55,
+  // 60-79: hooks and process attributes (sentry/PROTOCOL.md §8)
+  HOOK: 60,
+  HOOK_PAUSE: 61,
+  SYSCTL: 62,
+  PERSONALITY: 63,
+  SCHEDULER: 64,
+  IOPRIO: 65,
+  CPU_AFFINITY_INITIAL: 66,
+  CPU_AFFINITY_FINAL: 67,
+  TIME_OFFSET: 68,
   // 80-89: terminals
   TERMINAL: 80,
   CONSOLE_SOCKET: 81,
@@ -59,7 +79,33 @@ export const MountTag = {
   PROPAGATION: 6,
   REMOUNT_FLAGS: 7,
   CREATE: 8,
+  // 9 is M_MODE (unused); 10: tmpcopyup
+  COPYUP: 10,
+  // 60-61: recursive mount attributes (mount_setattr AT_RECURSIVE), PROTOCOL.md §8
+  RATTR_SET: 60,
+  RATTR_CLR: 61,
 } as const;
+export const HookTag = {
+  KIND: 1,
+  INDEX: 2,
+  PATH: 3,
+  ARG: 4,
+  ENV: 5,
+  TIMEOUT: 6,
+  STATE_HEAD: 7,
+  STATE_TAIL: 8,
+} as const;
+export const SysctlTag = { KEY: 1, PATH: 2, VALUE: 3 } as const;
+export const SchedTag = {
+  POLICY: 1,
+  FLAGS: 2,
+  NICE: 3,
+  PRIORITY: 4,
+  RUNTIME: 5,
+  DEADLINE: 6,
+  PERIOD: 7,
+} as const;
+export const TimeOffsetTag = { CLOCK: 1, SECS: 2, NSECS: 3 } as const;
 export const DeviceTag = {
   PATH: 1,
   MODE: 2,

@@ -17,6 +17,67 @@ export interface PlanMount {
   remountFlags: number;
   /** Create a missing destination as an empty file (bind of a non-directory). */
   createFile: boolean;
+  /** tmpcopyup: the covered directory's content is copied into the new tmpfs. */
+  copyUp?: boolean;
+  /** MOUNT_ATTR_* bits set / cleared recursively (rro, rnosuid, ...) with mount_setattr. */
+  rattrSet?: number;
+  rattrClr?: number;
+}
+
+/** A container-side hook the init runs (tags 60-68, sentry/PROTOCOL.md §8). */
+export interface PlanHook {
+  kind: "createContainer" | "startContainer";
+  /** Position in its list in config.json (for "hook #N" in errors). */
+  index: number;
+  path: string;
+  /** argv, argv[0] included (the path when the spec gives no args). */
+  args: string[];
+  env: string[];
+  /** Seconds; 0 = none. */
+  timeout: number;
+  /** The state JSON is stateHead + the init's pid (in its own pid namespace) + stateTail. */
+  stateHead: string;
+  stateTail: string;
+}
+
+export interface PlanSysctl {
+  key: string;
+  /** Relative to /proc/sys. */
+  path: string;
+  value: string;
+}
+
+export interface PlanScheduler {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
+}
+
+export interface PlanTimeOffset {
+  /** CLOCK_MONOTONIC (1) or CLOCK_BOOTTIME (7). */
+  clock: number;
+  secs: bigint;
+  nsecs: number;
+}
+
+/** Hooks and process attributes (tags 60-79). */
+export interface PlanAttrs {
+  hooks: PlanHook[];
+  /** Stop before pivot_root so create can run prestart/createRuntime. */
+  hookPause: boolean;
+  sysctls: PlanSysctl[];
+  personality?: number;
+  scheduler?: PlanScheduler;
+  /** class << 13 | level */
+  ioPriority?: number;
+  /** CPU masks, whole 8-byte words. */
+  cpuAffinityInitial?: Uint8Array;
+  cpuAffinityFinal?: Uint8Array;
+  timeOffsets: PlanTimeOffset[];
 }
 
 export interface PlanDevice {
@@ -58,8 +119,26 @@ export interface PlanTerminal {
   cols: number;
 }
 
+/** linux.seccomp, compiled (sentry/PROTOCOL.md tags 50-55; core/seccomp/). */
+export interface PlanSeccomp {
+  /** struct sock_filter[] from libmoat's compiler. */
+  bpf: Uint8Array;
+  /** SECCOMP_FILTER_FLAG_* bits (NEW_LISTENER is implied by `notify`). */
+  flags: number;
+  /** The filter has SCMP_ACT_NOTIFY rules: hand the listener to the agent. */
+  notify: boolean;
+  /** Load before the credential change (no no_new_privs and no CAP_SYS_ADMIN after it). */
+  early: boolean;
+  listenerPath?: string;
+  /** The container process state JSON with \x01 where the init's pid goes. */
+  listenerState?: string;
+}
+
 export interface LaunchPlan {
   containerId: string;
+  seccomp?: PlanSeccomp;
+  /** Hooks and process attributes (core/plan/process_attrs.ts, core/hooks/). */
+  attrs?: PlanAttrs;
   /** `exec`: join the container's namespaces (all given by path) and set up nothing else. */
   exec?: boolean;
   terminal?: PlanTerminal;
@@ -94,4 +173,8 @@ export interface LaunchPlan {
   pathDirs: string[];
   noNewKeyring: boolean;
   sessionKeyringName?: string;
+  /** cgroup.procs files the sentry writes its own pid to before it clones the init. */
+  cgroupProcs?: string[];
+  /** cgroup2 directory the init is cloned into (CLONE_INTO_CGROUP). */
+  cgroupV2Dir?: string;
 }

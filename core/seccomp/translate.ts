@@ -113,7 +113,9 @@ export function translateSeccomp(s: Seccomp, at = "linux.seccomp"): TranslatedSe
   let flags = 0;
   (s.flags ?? []).forEach((name, i) => {
     const bit = SECCOMP_FILTER_FLAGS[name];
-    if (bit === undefined) fail(`${at}.flags[${i}]`, `unknown seccomp flag ${JSON.stringify(name)}`);
+    if (bit === undefined) {
+      fail(`${at}.flags[${i}]`, `unknown seccomp flag ${JSON.stringify(name)}`);
+    }
     flags |= bit;
   });
 

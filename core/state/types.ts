@@ -1,4 +1,6 @@
 // What `create` records for every later call (DESIGN §7): engines do not repeat global flags.
+import type { CgroupRecord } from "../cgroup/types.ts";
+import type { SeccompRecord } from "../seccomp/prepare.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -20,4 +22,10 @@ export interface ContainerRecord {
   initPid: number;
   initStartTime?: number;
   controlSocket: string;
+  /** The container's cgroups: driver, paths, what moat created, the applied resources. */
+  cgroup?: CgroupRecord;
+  /** Set by `pause`, cleared by `resume` (the freezer state is checked as well). */
+  paused?: boolean;
+  /** linux.seccomp as compiled at create: `exec` loads the same filter (core/seccomp/). */
+  seccomp?: SeccompRecord;
 }

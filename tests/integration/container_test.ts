@@ -242,3 +242,22 @@ Deno.test({
     Deno.removeSync(src, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "tmpcopyup: a tmpfs over an image directory starts with its content",
+  ...root,
+  async fn() {
+    const r = await inside(
+      "ls /etc | sort | head -3; echo new > /etc/added && cat /etc/added; stat -c %a /etc",
+      (s) => {
+        s.mounts.push({
+          destination: "/etc",
+          type: "tmpfs",
+          source: "tmpfs",
+          options: ["rw", "nosuid", "nodev", "tmpcopyup"],
+        });
+      },
+    );
+    assertEquals(r.stdout, "group\nhostname\nhosts\nnew\n755\n", r.stderr);
+  },
+});

@@ -186,6 +186,14 @@ Deno.test("plan: mount options map to flags, propagation and data", () => {
     flags: MS.NOSUID,
     propagation: MS.PRIVATE | MS.REC,
     data: "size=1k,mode=755",
+    copyUp: false,
+  });
+  // podman's --read-only tmpfs mounts: tmpcopyup is ours to do, not the filesystem's.
+  assertEquals(parseMountOptions(["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]), {
+    flags: MS.NOSUID | MS.NODEV,
+    propagation: MS.PRIVATE | MS.REC,
+    data: "",
+    copyUp: true,
   });
   assertEquals(containerPath("a/../b/./c/"), "/b/c");
   assertEquals(containerPath("/../../etc"), "/etc");

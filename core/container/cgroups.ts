@@ -1,0 +1,94 @@
+// The lifecycle's use of core/cgroup: create places the container in its cgroups (journaled in
+// cgroup.json before any directory exists, so a create killed half-way is still cleaned up by
+// `delete --force`), destroy removes them, and the cgroup commands find them in the record.
+import { hostLayout } from "../cgroup/detect.ts";
+import { type CgroupFs, realFs } from "../cgroup/fs.ts";
+import { type CgroupEnv, placement, remove, setup } from "../cgroup/manager.ts";
+import type { CgroupRecord } from "../cgroup/types.ts";
+import { CgroupError } from "../cgroup/types.ts";
+import type { LaunchPlan } from "../plan/types.ts";
+import type { Spec } from "../spec/types.ts";
+import { RuntimeError } from "../state/errors.ts";
+import type { ContainerRecord } from "../state/types.ts";
+import type { RuntimeContext } from "./context.ts";
+import { detectLayout } from "../cgroup/detect.ts";
+
+export function cgroupFs(ctx: RuntimeContext): CgroupFs {
+  return ctx.cgroupFs ?? realFs;
+}
+
+export async function cgroupEnv(ctx: RuntimeContext, withBpf: boolean): Promise<CgroupEnv> {
+  const fs = cgroupFs(ctx);
+  const layout = ctx.cgroupFs ? detectLayout(ctx.host.cgroupMounts(), fs) : hostLayout(fs);
+  let bpf;
+  if (withBpf && layout.v2Mount !== undefined && ctx.deviceBpf) bpf = await ctx.deviceBpf();
+  return {
+    fs,
+    layout,
+    own: ctx.host.ownCgroups(),
+    bpf,
+    warn: (m) => ctx.log.warn(m),
+  };
+}
+
+/** Creates and configures the cgroups, fills the plan's placement tags and the record. */
+export async function setupContainerCgroups(
+  ctx: RuntimeContext,
+  spec: Spec,
+  plan: LaunchPlan,
+  record: ContainerRecord,
+  dir: string,
+): Promise<void> {
+  if (ctx.noCgroups) return;
+  const env = await cgroupEnv(ctx, true);
+  env.journal = (r) =>
+    Deno.writeTextFileSync(`${dir}/cgroup.json`, JSON.stringify(r), { mode: 0o600 });
+  let rec: CgroupRecord;
+  try {
+    rec = setup(env, {
+      id: record.id,
+      cgroupsPath: spec.linux?.cgroupsPath,
+      systemd: ctx.systemdCgroup === true,
+      resources: spec.linux?.resources,
+      linuxDevices: spec.linux?.devices,
+    });
+  } catch (e) {
+    if (e instanceof CgroupError) throw new RuntimeError(e.message);
+    throw e;
+  }
+  record.cgroup = rec;
+  const where = placement(rec);
+  plan.cgroupProcs = where.procs;
+  plan.cgroupV2Dir = where.v2Dir;
+}
+
+/** The container's cgroup record: from state.json, else the journal of an interrupted create. */
+export function readCgroupRecord(ctx: RuntimeContext, id: string): CgroupRecord | undefined {
+  try {
+    const r = ctx.store.read(id);
+    if (r.cgroup) return r.cgroup;
+  } catch { /* no state yet */ }
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${ctx.store.dir(id)}/cgroup.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeContainerCgroups(ctx: RuntimeContext, id: string): void {
+  let rec: CgroupRecord | undefined;
+  try {
+    rec = readCgroupRecord(ctx, id);
+  } catch {
+    return;
+  }
+  if (!rec) return;
+  const left = remove(cgroupFs(ctx), rec);
+  if (left.length > 0) ctx.log.warn(`cgroups not removed (still busy): ${left.join(", ")}`);
+}
+
+/** The record's cgroups, or runc's error for a container without any. */
+export function requireCgroup(r: ContainerRecord): CgroupRecord {
+  if (!r.cgroup) throw new RuntimeError(`container ${r.id} has no cgroup`);
+  return r.cgroup;
+}
