@@ -32,8 +32,9 @@ export class CliLogger {
     if (this.debugOn) this.#write("debug", msg);
   }
 
+  /** Always written, as runc's logrus does at its default level (a failed poststop hook). */
   warn(msg: string): void {
-    if (this.debugOn) this.#write("warning", msg);
+    this.#write("warning", msg);
   }
 
   /**

@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   resume: () => import("./commands/resume.ts"),
   ps: () => import("./commands/ps.ts"),
   events: () => import("./commands/events.ts"),
+  features: () => import("./commands/features.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
@@ -81,6 +82,12 @@ export async function main(argv: string[]): Promise<number> {
     const { makeContext } = await import("./context.ts");
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
+    // runc: --rootless auto (the default) means rootless when not running as root.
+    const rootless = flagString(g, "rootless") ?? "auto";
+    if (!["true", "false", "auto"].includes(rootless)) {
+      throw new UsageError(`invalid --rootless value "${rootless}": must be true, false or auto`);
+    }
+    ctx.rootless = rootless === "auto" ? Deno.uid() !== 0 : rootless === "true";
     return await cmd.run(ctx, parsed);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

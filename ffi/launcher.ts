@@ -10,6 +10,7 @@ export function sentryLauncher(): SentryLauncher {
   memfd ??= loadLibmoat().sentryMemfd();
   const path = `/proc/self/fd/${memfd}`;
   return {
+    execPath: path,
     spawn(planPath: string): Deno.ChildProcess {
       return new Deno.Command(path, {
         args: [planPath],

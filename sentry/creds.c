@@ -46,7 +46,8 @@ static void set_ids(const struct plan *p)
 		for (size_t i = 0; i < p->n_gids; i++)
 			gids[i] = (gid_t)p->gids[i];
 	}
-	if (syscall(SYS_setgroups, p->n_gids, gids) != 0)
+	/* a user namespace whose setgroups is "deny" (rootless) cannot change groups at all */
+	if (!p->setgroups_deny && syscall(SYS_setgroups, p->n_gids, gids) != 0)
 		init_die("setgroups: %s", errstr(errno));
 	free(gids);
 	if (syscall(SYS_setresgid, (gid_t)p->gid, (gid_t)p->gid, (gid_t)p->gid) != 0)

@@ -165,6 +165,11 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	/* createContainer hook binaries are opened in the runtime's view, before anything changes */
 	hooks_init(p, start_rd, err_wr);
 	join_namespaces(p);
+	{
+		const struct plan_ns *u = plan_ns_find(p, CLONE_NEWUSER);
+		if (u && !u->path)
+			userns_become_root();
+	}
 	/* written through the host's /proc, before the container's /proc exists or not */
 	set_oom_score_adj(p);
 

@@ -237,7 +237,8 @@ static void do_device(int rootfd, const struct plan_device *d)
 		if (fchmodat(dir, name, (mode_t)(d->mode & 07777), 0) != 0)
 			init_die("chmod %s: %s", d->path, errstr(errno));
 	}
-	if (fchownat(dir, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) != 0)
+	/* a bound host node keeps its owner: a user namespace could not change it anyway */
+	if (!d->bind && fchownat(dir, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) != 0)
 		init_die("chown %s: %s", d->path, errstr(errno));
 	close(dir);
 }
@@ -266,10 +267,19 @@ static void enter_root(const struct plan *p, int rootfd)
 		if (chroot(".") != 0)
 			init_die("chroot: %s", errstr(errno));
 	} else {
+		/* "." after pivot_root is our cwd, the *new* root: the old one is only reachable
+		 * through an fd opened before (runc's pivotRoot does the same), and making "."
+		 * rslave would flatten the container's per-mount propagation (shared, ...) */
+		int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0)
+			init_die("open old root: %s", errstr(errno));
 		if (syscall(SYS_pivot_root, ".", ".") != 0)
 			init_die("pivot_root %s: %s", p->rootfs, errstr(errno));
-		/* the old root is now stacked under "."; make it a slave first so the detach
-		 * cannot propagate an unmount back to the host when "/" was shared */
+		if (fchdir(oldroot) != 0)
+			init_die("chdir to old root: %s", errstr(errno));
+		close(oldroot);
+		/* make the old root a slave first so the detach cannot propagate an unmount back
+		 * to the host when "/" was shared */
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) != 0)
 			init_die("make old root rslave: %s", errstr(errno));
 		if (umount2(".", MNT_DETACH) != 0)

@@ -79,6 +79,9 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_CONSOLE_COLS] = {"CONSOLE_COLS", K_U64, 1, 0, 0},
 	[T_CONSOLE_RELAY] = {"CONSOLE_RELAY", K_U64, 1, 0, 0},
 	[T_EXEC] = {"EXEC", K_U64, 1, 0, 0},
+	[T_UID_MAP] = {"UID_MAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
+	[T_GID_MAP] = {"GID_MAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
+	[T_SETGROUPS_DENY] = {"SETGROUPS_DENY", K_U64, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -469,6 +472,42 @@ static int dec_rlimit(struct dec *d, struct plan_rlimit *l, const uint8_t *buf, 
 	return 0;
 }
 
+enum { I_CONTAINER = 1, I_HOST, I_SIZE, I_MAX = I_SIZE };
+static const struct tagspec idmap_tags[I_MAX + 1] = {
+	[I_CONTAINER] = {"I_CONTAINER", K_U64, 1, 1, 0},
+	[I_HOST] = {"I_HOST", K_U64, 1, 1, 0},
+	[I_SIZE] = {"I_SIZE", K_U64, 1, 1, 0},
+};
+
+static int dec_idmap(struct dec *d, struct plan_idmap **v, size_t *n, const uint8_t *buf, size_t len)
+{
+	if (!*v && !(*v = calloc(PLAN_MAX_IDMAPS, sizeof **v)))
+		return fail(d, "out of memory");
+	struct plan_idmap *m = &(*v)[(*n)++];
+	unsigned counts[I_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, idmap_tags, I_MAX, counts, &r))
+			return -1;
+		uint64_t x = rd64(r.val);
+		if (r.tag == I_CONTAINER)
+			m->container = x;
+		else if (r.tag == I_HOST)
+			m->host = x;
+		else
+			m->size = x;
+	}
+	if (rc < 0 || check_required(d, idmap_tags, I_MAX, counts))
+		return -1;
+	/* ids are 32-bit and (uint32_t)-1 is never valid */
+	if (m->size == 0 || m->container + m->size > 0xffffffffULL || m->host + m->size > 0xffffffffULL)
+		return fail(d, "id map %llu %llu %llu out of range", (unsigned long long)m->container,
+			    (unsigned long long)m->host, (unsigned long long)m->size);
+	return 0;
+}
+
 /* tags 60-79: hooks and process attributes */
 #include "plan_attrs.inc"
 
@@ -584,6 +623,9 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 		return 0;
 	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
 	case T_EXEC: p->exec = v; return boolean(d, name, v);
+	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
+	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
+	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
 	case T_CGROUP_PROCS:
 		/* check_shape bounded the count by PLAN_MAX_CGROUP_PROCS */
 		if (!(p->cgroup_procs[p->n_cgroup_procs] = dupstr(d, r)))
@@ -755,6 +797,8 @@ void plan_free(struct plan *p)
 	free(p->session_keyring_name);
 	free(p->container_id);
 	free(p->console_socket);
+	free(p->uid_maps);
+	free(p->gid_maps);
 	free(p->seccomp_bpf);
 	free(p->seccomp_listener_path);
 	free(p->seccomp_listener_state);

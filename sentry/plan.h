@@ -35,7 +35,15 @@ enum { T_SECCOMP_BPF = 50, T_SECCOMP_FLAGS, T_SECCOMP_NOTIFY, T_SECCOMP_LISTENER
 /* 80-89: terminals */
 enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONSOLE_RELAY,
 	/* 85: `exec` into an existing container (namespaces joined by path, no mounts) */
-	T_EXEC };
+	T_EXEC,
+	/* 86-88: a new user namespace's id maps, written by the sentry */
+	T_UID_MAP, T_GID_MAP, T_SETGROUPS_DENY };
+
+#define PLAN_MAX_IDMAPS 340 /* the kernel's limit per map */
+
+struct plan_idmap {
+	uint64_t container, host, size;
+};
 
 #define PLAN_MAX_NS 16
 #define PLAN_MAX_RLIMITS 16
@@ -160,6 +168,9 @@ struct plan {
 	uint64_t terminal, console_rows, console_cols, console_relay;
 	char *console_socket;
 	uint64_t exec;
+	struct plan_idmap *uid_maps, *gid_maps;
+	size_t n_uid_maps, n_gid_maps;
+	uint64_t setgroups_deny;
 
 	/* cgroups: cgroup.procs files the sentry writes its own pid to before clone3, and a
 	 * cgroup2 directory the init is cloned into (CLONE_INTO_CGROUP) */

@@ -10,7 +10,8 @@
  *         | n_args x { u8 index (0..5) | u8 op (1..7, enum scmp_compare) | u64 a | u64 b }
  * Actions are SECCOMP_RET_* values with the errno/trace data in the low 16 bits.
  * A syscall name libseccomp does not know is skipped, as runc does; the skipped names are
- * reported in err on success ("skipped: a,b"). */
+ * reported in err on success ("skipped: a,b"), as are architectures this libseccomp cannot
+ * put in a filter for this CPU (another byte order, or unknown): "arch:0x80000016". */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdarg.h>
@@ -98,6 +99,17 @@ static int valid_action(uint32_t a)
 	return 0;
 }
 
+static void skip_name(char *list, size_t cap, size_t *len, const char *name)
+{
+	size_t n = strlen(name);
+	if (*len + n + 2 >= cap)
+		return;
+	if (*len)
+		list[(*len)++] = ',';
+	memcpy(list + *len, name, n + 1);
+	*len += n;
+}
+
 /* Returns the number of BPF bytes written to out, or -1 with a message in err. */
 MOAT_API int32_t moat_seccomp_compile(const uint8_t *rules, uint64_t len, uint8_t *out,
 				      uint64_t outcap, char *err, uint64_t errlen)
@@ -145,6 +157,14 @@ MOAT_API int32_t moat_seccomp_compile(const uint8_t *rules, uint64_t len, uint8_
 			goto out;
 		}
 		rc = seccomp_arch_add(ctx, arch);
+		if (rc == -EDOM || rc == -EINVAL) {
+			/* another byte order than the native one, or unknown to this libseccomp: this
+			 * CPU never makes such syscalls, so the profile's entry is moot here */
+			char a[24];
+			snprintf(a, sizeof a, "arch:%#x", arch);
+			skip_name(skipped, sizeof skipped, &skipped_len, a);
+			continue;
+		}
 		if (rc != 0 && rc != -EEXIST) {
 			msg(err, errlen, "architecture %#x cannot be added: errno %d", arch, -rc);
 			goto out;
@@ -185,13 +205,7 @@ MOAT_API int32_t moat_seccomp_compile(const uint8_t *rules, uint64_t len, uint8_
 		int nr = seccomp_syscall_resolve_name(sname);
 		if (nr == __NR_SCMP_ERROR) {
 			/* unknown to this libseccomp: skipped, as runc does */
-			size_t n = strlen(sname);
-			if (skipped_len + n + 2 < sizeof skipped) {
-				if (skipped_len)
-					skipped[skipped_len++] = ',';
-				memcpy(skipped + skipped_len, sname, n + 1);
-				skipped_len += n;
-			}
+			skip_name(skipped, sizeof skipped, &skipped_len, sname);
 			continue;
 		}
 		if (action == def)

@@ -178,8 +178,11 @@ static void spawn_init(void)
 {
 	int start[2], errp[2];
 	const struct plan_ns *pidns = plan_ns_find(P, CLONE_NEWPID);
-	if (plan_ns_find(P, CLONE_NEWUSER))
-		setup_fail("user namespaces are not supported yet");
+	const struct plan_ns *userns = plan_ns_find(P, CLONE_NEWUSER);
+	int new_userns = userns && !userns->path;
+	int mapsync[2] = {-1, -1};
+	if (new_userns && pipe2(mapsync, O_CLOEXEC) != 0)
+		setup_fail("pipe: %s", errstr(errno));
 
 	/* the init must be born in a joined pid namespace: setns here affects children only */
 	if (pidns && pidns->path) {
@@ -232,9 +235,32 @@ static void spawn_init(void)
 		if (csp[0] >= 0)
 			close(csp[0]);
 		init_console_fd = csp[1];
+		if (new_userns) {
+			/* nothing may happen in the namespace before its maps exist */
+			char c;
+			ssize_t n;
+			close(mapsync[1]);
+			do
+				n = read(mapsync[0], &c, 1);
+			while (n < 0 && errno == EINTR);
+			if (n != 1)
+				_exit(1);
+			close(mapsync[0]);
+		}
 		init_main(P, start[0], errp[1]);
 	}
 	init_pid = (pid_t)r;
+	if (new_userns) {
+		char uerr[256];
+		close(mapsync[0]);
+		if (userns_write_maps(init_pid, P, uerr, sizeof uerr) != 0) {
+			kill_init();
+			setup_fail("%s", uerr);
+		}
+		if (write(mapsync[1], "M", 1) != 1)
+			setup_fail("release the init: %s", errstr(errno));
+		close(mapsync[1]);
+	}
 	if (csp[1] >= 0)
 		close(csp[1]);
 	console_sp = csp[0];
@@ -319,6 +345,11 @@ static void join_init_namespaces(void)
 	for (size_t i = 0; i < 3; i++)
 		if (plan_ns_find(P, (uint64_t)kinds[i]))
 			flags |= kinds[i];
+	/* unprivileged (rootless), we may enter namespaces owned by the container's user namespace
+	 * only from inside it; root keeps its host privileges and stays outside */
+	const struct plan_ns *u = plan_ns_find(P, CLONE_NEWUSER);
+	if (flags && u && geteuid() != 0)
+		flags |= CLONE_NEWUSER;
 	if (flags && setns(pidfd, flags) != 0)
 		setup_fail("join the container's namespaces: %s", errstr(errno));
 }
@@ -360,6 +391,8 @@ static void reply(struct client *c, const char *fmt, ...)
 	ssize_t w = send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
 }
+
+static void enter_container_mnt(void);
 
 static void do_start(struct client *c)
 {
@@ -403,6 +436,8 @@ static void do_start(struct client *c)
 	}
 	if (n == 0) {
 		running = 1;
+		/* after everything start needed on the host (a seccomp agent's socket, say) */
+		enter_container_mnt();
 		log_msg("info", "container %s started (pid %d)", P->container_id, (int)init_pid);
 		reply(c, "ok\n");
 		return;
@@ -415,12 +450,51 @@ static void do_start(struct client *c)
 	reply(c, "error %s\n", text);
 }
 
+/* The host's /proc and our state directory, opened before the sentry enters the container's
+ * mount namespace (enter_container_mnt): from then on no path may be resolved in that view. */
+static int host_proc = -1, state_dir = -1;
+static const char *control_name;
+
 static int same_pidns(pid_t pid)
 {
 	char path[64];
 	struct stat st;
-	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-	return stat(path, &st) == 0 && st.st_ino == init_pidns.st_ino && st.st_dev == init_pidns.st_dev;
+	snprintf(path, sizeof path, "%d/ns/pid", (int)pid);
+	return fstatat(host_proc, path, &st, 0) == 0 && st.st_ino == init_pidns.st_ino &&
+	       st.st_dev == init_pidns.st_dev;
+}
+
+static void unlink_control_socket(void)
+{
+	if (state_dir >= 0 && control_name)
+		unlinkat(state_dir, control_name, 0);
+	else
+		unlink(P->control_socket);
+}
+
+/* podman top and other engines read /proc inside the mount namespace of the pid they were
+ * given (ours): enter the container's so they see its processes. Everything we still need on
+ * the host is held by fd, and the host /proc handle keeps kill --all on host pids. */
+static void enter_container_mnt(void)
+{
+	const struct plan_ns *mnt = plan_ns_find(P, CLONE_NEWNS);
+	if (!mnt)
+		return;
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *slash = strrchr(P->control_socket, '/');
+	char dir[4096];
+	if (slash && (size_t)(slash - P->control_socket) < sizeof dir) {
+		memcpy(dir, P->control_socket, (size_t)(slash - P->control_socket));
+		dir[slash - P->control_socket] = 0;
+		state_dir = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		control_name = slash + 1;
+	}
+	if (host_proc < 0 || state_dir < 0 || setns(pidfd, CLONE_NEWNS) != 0) {
+		/* stay where we are: everything still works but podman top */
+		log_msg("warning", "stay in the host mount namespace: %s", errstr(errno));
+		if (host_proc < 0)
+			host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 }
 
 /* kill --all: every process in the init's pid namespace. Each is opened as a pidfd first
@@ -428,15 +502,19 @@ static int same_pidns(pid_t pid)
 static int kill_all(int sig)
 {
 	struct stat self;
-	if (stat("/proc/self/ns/pid", &self) == 0 && self.st_ino == init_pidns.st_ino &&
+	if (fstatat(host_proc, "self/ns/pid", &self, 0) == 0 && self.st_ino == init_pidns.st_ino &&
 	    self.st_dev == init_pidns.st_dev) {
 		/* the container shares our pid namespace: "all" would be the whole host */
 		log_msg("warning", "kill all: container shares the host pid namespace; signalling the init only");
 		return 0;
 	}
-	DIR *d = opendir("/proc");
-	if (!d)
+	int dfd = dup(host_proc);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
 		return -1;
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		char *end;
@@ -632,7 +710,7 @@ static _Noreturn void mirror_exit(const siginfo_t *si)
 		close(clients[i].fd);
 	}
 	close(listen_fd);
-	unlink(P->control_socket);
+	unlink_control_socket();
 	if (si->si_code == CLD_EXITED) {
 		log_msg("info", "container init exited with status %d", si->si_status);
 		exit(si->si_status);

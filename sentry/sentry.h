@@ -53,6 +53,10 @@ int attrs_after_exec(const struct plan *p, pid_t pid, char *err, size_t errlen);
 int attrs_timens(const struct plan *p, char *err, size_t errlen);
 void attrs_mount(int rootfd, const struct plan_mount *m);
 
+/* userns.c: id maps of a new user namespace (sentry side) and becoming its root (init side). */
+int userns_write_maps(pid_t pid, const struct plan *p, char *err, size_t errlen);
+void userns_become_root(void);
+
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */
 int fds_close_from(int from);       /* close every fd >= from */

@@ -251,3 +251,48 @@ const mem = await sentryMemory(bundle);
 console.log(
   `\nsentry per sandbox (median of ${mem.n} running containers): RSS ${mem.rss} KiB, PSS ${mem.pss} KiB`,
 );
+
+// Cgroups: `create` without and with linux.resources (tools/bench_cgroup.ts), moat beside runc.
+{
+  const { benchCgroupCreate } = await import("./bench_cgroup.ts");
+  const cg = await benchCgroupCreate(
+    Math.min(runs, 20),
+    work,
+    runtimes.filter((r) => r.name === "moat" || r.name === "runc"),
+    bundle,
+  );
+  const runcRow = cg.rows.find((r) => r.name === "runc");
+  console.log(
+    "\n| cgroups: create (ms) | no resources | ratio | memory+cpu+pids+devices | ratio | cost of resources |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of cg.rows) {
+    console.log(
+      `| ${r.name} | ${fmt(r.plain)} | ${ratio(r.plain, runcRow?.plain)} | ${fmt(r.resources)} | ${
+        ratio(r.resources, runcRow?.resources)
+      } | ${fmt(r.resources - r.plain)} |`,
+    );
+  }
+}
+
+// Seccomp: a Docker-like allowlist compiled cold and from the cache (tools/bench_seccomp.ts).
+{
+  const { benchSeccompCompile, benchSeccompRun } = await import("./bench_seccomp.ts");
+  const c = await benchSeccompCompile(runs, work);
+  const moatRt = runtimes.find((r) => r.name === "moat")!;
+  const runcRt = runtimes.find((r) => r.name === "runc");
+  const e = await benchSeccompRun(Math.min(runs, 20), work, moatRt.argv, runcRt?.argv, bundle)
+    .catch((err) => (console.log(`seccomp run: skipped (${(err as Error).message})`), {}));
+  console.log(
+    `\nseccomp (Docker-like profile: ${c.rules} rules, ${c.insns} BPF instructions): ` +
+      `compile cold ${fmt(c.compileCold)} ms, cached ${fmt(c.compileCached)} ms (in process)`,
+  );
+  if ("runCold" in e && e.runCold !== undefined) {
+    console.log(
+      `| seccomp profile | moat run, cold cache (ms) | moat run, cached (ms) | runc run (ms) |\n` +
+        `|---|---:|---:|---:|\n| docker-like | ${fmt(e.runCold)} | ${fmt(e.runCached!)} | ${
+          e.runcRun !== undefined ? fmt(e.runcRun) : "-"
+        } |`,
+    );
+  }
+}

@@ -161,14 +161,13 @@ function initCpuset(fs: CgroupFs, rec: CgroupRecord): void {
 /** v2: every controller a write needs goes into subtree_control of each ancestor of the leaf. */
 function enableControllers(env: CgroupEnv, leaf: string, writes: CgroupWrite[]): void {
   const mount = env.layout.v2Mount!;
-  const wanted = env.layout.mode === "v2"
-    ? env.layout.v2Controllers.filter((c) =>
-      ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"].includes(c)
-    )
-    : unique(
-      writes.filter((w) => w.controller === "").map((w) => w.file.slice(0, w.file.indexOf("."))),
-    )
-      .filter((c) => env.layout.v2Controllers.includes(c));
+  // Every available controller (stats need them); only those a write needs must succeed.
+  const required = unique(
+    writes.filter((w) => w.controller === "").map((w) => w.file.slice(0, w.file.indexOf("."))),
+  ).filter((c) => env.layout.v2Controllers.includes(c));
+  const wanted = env.layout.v2Controllers.filter((c) =>
+    ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"].includes(c)
+  );
   if (wanted.length === 0) return;
   const ancestors: string[] = [];
   for (let d = parentDir(leaf); d.length >= mount.length; d = parentDir(d)) {
@@ -185,6 +184,7 @@ function enableControllers(env: CgroupEnv, leaf: string, writes: CgroupWrite[]):
     try {
       env.fs.write(`${a}/cgroup.subtree_control`, add.map((c) => `+${c}`).join(" "));
     } catch (e) {
+      if (env.layout.mode !== "v2" && !add.some((c) => required.includes(c))) continue;
       throw new CgroupError(
         `enable controllers ${add.join(", ")} in ${a}/cgroup.subtree_control: ${describeError(e)}` +
           " (a cgroup2 directory with processes cannot delegate controllers)",

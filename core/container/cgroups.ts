@@ -53,6 +53,14 @@ export async function setupContainerCgroups(
       linuxDevices: spec.linux?.devices,
     });
   } catch (e) {
+    // runc in rootless mode ignores cgroups it may not create; so do we, loudly in the log.
+    if (
+      ctx.rootless && e instanceof CgroupError &&
+      /permission denied|operation not permitted|read-only/i.test(e.message)
+    ) {
+      ctx.log.warn(`rootless: running without cgroups (${e.message})`);
+      return;
+    }
     if (e instanceof CgroupError) throw new RuntimeError(e.message);
     throw e;
   }

@@ -8,6 +8,11 @@ import type { DeviceBpfLoader } from "../cgroup/manager.ts";
 /** Starts the sentry program; implemented by ffi/ (sealed memfd) and by fakes in tests. */
 export interface SentryLauncher {
   spawn(planPath: string): Deno.ChildProcess;
+  /**
+   * The sentry image as an executable path: `<it> --exec <path> <argv0> <args...>` execs path
+   * with that argv[0] (Deno.Command cannot set argv[0]; core/hooks/ needs it for hook args).
+   */
+  execPath?: string;
 }
 
 export interface Logger {
@@ -32,4 +37,6 @@ export interface RuntimeContext {
   cgroupFs?: CgroupFs;
   /** No cgroups at all (crun's --cgroup-manager=disabled); for tests of other features. */
   noCgroups?: boolean;
+  /** --rootless: cgroup permission errors are tolerated (the container runs unconfined). */
+  rootless?: boolean;
 }

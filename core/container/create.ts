@@ -10,6 +10,7 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
+import { recordedHooks, runCreateHooks, runPoststop } from "../hooks/lifecycle.ts";
 import { attachSeccomp } from "../seccomp/attach.ts";
 import { setupContainerCgroups } from "./cgroups.ts";
 
@@ -71,6 +72,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     throw new RuntimeError(`state directory ${dir} is too long for a unix socket path`);
   }
   let sentry: Deno.ChildProcess | undefined;
+  let created: ContainerRecord | undefined;
   try {
     const { preserveFds, env } = socketActivation(opts.preserveFds ?? 0, spec.process!.env ?? []);
     checkPreservedFds(preserveFds);
@@ -109,6 +111,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       initPid: 0,
       controlSocket,
     };
+    const hooks = recordedHooks(spec);
+    if (hooks) record.hooks = hooks;
+    created = record;
     await attachSeccomp(ctx, spec, plan, record, dir);
     // Cgroups exist and are configured before the sentry starts; it joins them before clone3.
     await setupContainerCgroups(ctx, spec, plan, record, dir);
@@ -126,6 +131,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
         record.pidStartTime = readProcStat(child.pid)?.startTime ?? 0;
         ctx.store.write(record);
       },
+      // prestart, createRuntime: the init waits before pivot_root (core/hooks/lifecycle.ts)
+      plan.attrs?.hookPause ? () => runCreateHooks(ctx, spec, record) : undefined,
     );
     sentry = started;
     record.initPid = initPid;
@@ -137,6 +144,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   } catch (e) {
     if (sentry) await killSentry(sentry);
     destroy(ctx, opts.id);
+    // runtime-spec lifecycle: a failed create continues at "destroy", then poststop
+    if (sentry && created) await runPoststop(ctx, created);
     throw e;
   } finally {
     lock.release();

@@ -6,6 +6,7 @@ import type { RuntimeContext } from "./context.ts";
 import { destroy, killContainer } from "./destroy.ts";
 import { currentStatus } from "./status.ts";
 import { signalPaused } from "./cgroup_ops.ts";
+import { runPoststop } from "../hooks/lifecycle.ts";
 
 export async function deleteContainer(
   ctx: RuntimeContext,
@@ -37,6 +38,8 @@ export async function deleteContainer(
     if (status === "paused") signalPaused(ctx, record, 9, true);
     await killContainer(record);
     destroy(ctx, id);
+    // after teardown, once: the record is gone, so a retried delete finds nothing to rerun
+    await runPoststop(ctx, record);
   } finally {
     lock.release();
   }

@@ -13,6 +13,7 @@ import { killSentry } from "./destroy.ts";
 import { waitForeground } from "./foreground.ts";
 import { launchSentry } from "./launch.ts";
 import { currentStatus } from "./status.ts";
+import { execSeccomp } from "../seccomp/prepare.ts";
 
 export interface ExecOptions {
   process: Process;
@@ -61,6 +62,8 @@ export async function exec(
     consoleRelay: !o.detach,
     capLast: ctx.host.capLast(),
   });
+  // the filter create compiled, loaded by the exec'd process too (core/seccomp/prepare.ts)
+  if (record.seccomp) plan.seccomp = execSeccomp(record.seccomp, spec, record.bundle, plan);
   const { sentry } = await launchSentry(ctx, plan, `${dir}/exec-${tag}.plan`, 60_000, () => {});
   const { ok, rest } = parseReply(
     await sentryRequest(controlSocket, "start").catch((e) => `error ${e.message}`),

@@ -19,6 +19,8 @@ export async function launchSentry(
   planPath: string,
   timeoutMs: number,
   onSpawn: (sentry: Deno.ChildProcess) => void,
+  /** The init paused before pivot_root for prestart/createRuntime (PROTOCOL.md §8). */
+  onHooks?: () => Promise<void>,
 ): Promise<Launched> {
   Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
   let listener: Deno.UnixListener | undefined;
@@ -31,7 +33,7 @@ export async function launchSentry(
       `${plan.containerId}: sentry ${sentry.pid} spawned (${performance.now().toFixed(1)} ms)`,
     );
     onSpawn(sentry);
-    const reply = await awaitReport(listener, sentry, timeoutMs);
+    const reply = await awaitReport(listener, sentry, timeoutMs, onHooks);
     ctx.log.debug(`${plan.containerId}: sentry reported (${performance.now().toFixed(1)} ms)`);
     const { ok, rest } = parseReply(reply);
     if (!ok) throw new RuntimeError(rest);
@@ -55,22 +57,38 @@ async function awaitReport(
   listener: Deno.UnixListener,
   sentry: Deno.ChildProcess,
   timeoutMs: number,
+  onHooks?: () => Promise<void>,
 ): Promise<string> {
-  const report = (async () => {
-    const conn = await listener.accept();
-    try {
-      return await readLine(conn);
-    } finally {
-      conn.close();
-    }
-  })();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let expire: (e: Error) => void = () => {};
+  const arm = () => {
+    clearTimeout(timer);
     timer = setTimeout(
-      () => reject(new RuntimeError(`sentry did not report within ${timeoutMs} ms`)),
+      () => expire(new RuntimeError(`sentry did not report within ${timeoutMs} ms`)),
       timeoutMs,
     );
+  };
+  const timeout = new Promise<never>((_, reject) => {
+    expire = reject;
   });
+  arm();
+  const report = (async () => {
+    for (;;) {
+      const conn = await listener.accept();
+      try {
+        const line = await readLine(conn);
+        if (!(onHooks && line.startsWith("hooks "))) return line;
+        // "hooks <sentry> <init>": run prestart/createRuntime (they have their own timeouts,
+        // so the report timer waits), answer "continue", then the final report follows
+        clearTimeout(timer);
+        await onHooks();
+        arm();
+        await conn.write(new TextEncoder().encode("continue\n"));
+      } finally {
+        conn.close();
+      }
+    }
+  })();
   const died = sentry.status.then(async (st) => {
     // The sentry reports before exiting: give a report already queued a moment to be read.
     const grace = new Promise<never>((_, reject) =>

@@ -2,6 +2,7 @@
 // The sentry has its own decoder in C; this one mirrors its checks so the two can be compared.
 import {
   DeviceTag,
+  IdMapTag,
   MountTag,
   NsTag,
   PLAN_MAGIC,
@@ -49,6 +50,17 @@ function u64(r: Rec): bigint {
 }
 
 const num = (r: Rec) => Number(u64(r));
+
+function idMap(r: Rec): { containerID: number; hostID: number; size: number } {
+  const m = { containerID: 0, hostID: 0, size: 0 };
+  for (const n of records(r.value, "id map")) {
+    if (n.tag === IdMapTag.CONTAINER) m.containerID = num(n);
+    else if (n.tag === IdMapTag.HOST) m.hostID = num(n);
+    else if (n.tag === IdMapTag.SIZE) m.size = num(n);
+    else throw new Error(`plan: id map: unknown tag ${n.tag}`);
+  }
+  return m;
+}
 
 export function decodePlan(buf: Uint8Array): LaunchPlan {
   if (buf.length < 12) throw new Error("plan: shorter than its header");
@@ -321,6 +333,15 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         break;
       case Tag.EXEC:
         p.exec = u64(r) === 1n;
+        break;
+      case Tag.UID_MAP:
+        (p.uidMaps ??= []).push(idMap(r));
+        break;
+      case Tag.GID_MAP:
+        (p.gidMaps ??= []).push(idMap(r));
+        break;
+      case Tag.SETGROUPS_DENY:
+        p.setgroupsDeny = u64(r) === 1n;
         break;
       case Tag.CONSOLE_SOCKET:
         term().consoleSocket = str(r);

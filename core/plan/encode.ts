@@ -1,6 +1,7 @@
 // Turns a LaunchPlan into the versioned TLV bytes the C decoder reads (sentry/PROTOCOL.md §1).
 import {
   DeviceTag,
+  IdMapTag,
   MountTag,
   NsTag,
   PLAN_MAGIC,
@@ -155,6 +156,16 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const c of p.cgroupProcs ?? []) w.str(Tag.CGROUP_PROCS, c);
   w.str(Tag.CGROUP_V2_DIR, p.cgroupV2Dir);
   w.flag(Tag.EXEC, p.exec === true);
+  for (const [tag, maps] of [[Tag.UID_MAP, p.uidMaps], [Tag.GID_MAP, p.gidMaps]] as const) {
+    for (const m of maps ?? []) {
+      w.nest(tag, (n) => {
+        n.u64(IdMapTag.CONTAINER, m.containerID);
+        n.u64(IdMapTag.HOST, m.hostID);
+        n.u64(IdMapTag.SIZE, m.size);
+      });
+    }
+  }
+  w.flag(Tag.SETGROUPS_DENY, p.setgroupsDeny === true);
   if (p.seccomp) {
     w.raw(Tag.SECCOMP_BPF, p.seccomp.bpf);
     if (p.seccomp.flags) w.u64(Tag.SECCOMP_FLAGS, p.seccomp.flags);

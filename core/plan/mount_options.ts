@@ -48,8 +48,61 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** MOUNT_ATTR_* (mount_setattr(2)). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+/**
+ * Recursive mount attributes (runc's "rro" family, applied with mount_setattr AT_RECURSIVE):
+ * [clear?, MOUNT_ATTR_* bit]. Same table as runc's libcontainer/specconv.
+ */
+const RECURSIVE_OPTIONS: Record<string, [boolean, number]> = {
+  rro: [false, MOUNT_ATTR.RDONLY],
+  rrw: [true, MOUNT_ATTR.RDONLY],
+  rnosuid: [false, MOUNT_ATTR.NOSUID],
+  rsuid: [true, MOUNT_ATTR.NOSUID],
+  rnodev: [false, MOUNT_ATTR.NODEV],
+  rdev: [true, MOUNT_ATTR.NODEV],
+  rnoexec: [false, MOUNT_ATTR.NOEXEC],
+  rexec: [true, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [false, MOUNT_ATTR.NODIRATIME],
+  rdiratime: [true, MOUNT_ATTR.NODIRATIME],
+  rrelatime: [false, MOUNT_ATTR.RELATIME],
+  rnorelatime: [true, MOUNT_ATTR.RELATIME],
+  rnoatime: [false, MOUNT_ATTR.NOATIME],
+  ratime: [true, MOUNT_ATTR.NOATIME],
+  rstrictatime: [false, MOUNT_ATTR.STRICTATIME],
+  rnostrictatime: [true, MOUNT_ATTR.STRICTATIME],
+  rnosymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW],
+};
+
+/** The recursive option names moat supports (for `features`). */
+export const RECURSIVE_MOUNT_OPTIONS = Object.keys(RECURSIVE_OPTIONS);
+
+/** Every mount option name moat understands (for `features`). */
+export const MOUNT_OPTION_NAMES: readonly string[] = [
+  ...Object.keys(FLAG_OPTIONS),
+  ...Object.keys(PROPAGATION_OPTIONS),
+  ...RECURSIVE_MOUNT_OPTIONS,
+  "tmpcopyup",
+].sort();
+
 export interface ParsedMountOptions {
   flags: number;
+  /** MOUNT_ATTR_* bits to set / clear on the mount and every submount (0 when none). */
+  rattrSet: number;
+  rattrClr: number;
   /** tmpcopyup (runc extension): start the tmpfs with the covered directory's content. */
   copyUp: boolean;
   propagation: number;
@@ -62,7 +115,22 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let propagation = 0;
   const data: string[] = [];
   let copyUp = false;
+  let rattrSet = 0;
+  let rattrClr = 0;
   for (const opt of options) {
+    const r = RECURSIVE_OPTIONS[opt];
+    if (r) {
+      if (r[0]) {
+        rattrClr |= r[1];
+        rattrSet &= ~r[1];
+      } else {
+        rattrSet |= r[1];
+        rattrClr &= ~r[1];
+        // mount_setattr(2): an access-time mode is set by clearing the whole atime field
+        if ((r[1] & MOUNT_ATTR.ATIME_MASK) === r[1]) rattrClr |= MOUNT_ATTR.ATIME_MASK;
+      }
+      continue;
+    }
     if (opt === "tmpcopyup" || opt === "notmpcopyup") {
       copyUp = opt === "tmpcopyup";
       continue;
@@ -79,7 +147,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     }
     data.push(opt);
   }
-  return { flags, propagation, copyUp, data: data.join(",") };
+  return { flags, propagation, copyUp, rattrSet, rattrClr, data: data.join(",") };
 }
 
 export function propagationFlags(name: string): number | undefined {

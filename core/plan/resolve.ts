@@ -6,6 +6,7 @@ import type { Process, Spec } from "../spec/types.ts";
 import { expandCgroupMount } from "./cgroup_mount.ts";
 import type { HostFacts } from "./host.ts";
 import { parseMountOptions, propagationFlags } from "./mount_options.ts";
+import { emptyAttrs, resolveAttrs } from "./process_attrs.ts";
 import type { LaunchPlan, PlanDevice, PlanMount, PlanSymlink, PlanTerminal } from "./types.ts";
 
 export class PlanError extends Error {}
@@ -44,15 +45,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   if (!process) throw new PlanError("process: missing (required to create a container)");
   const linux = spec.linux ?? {};
 
-  const namespaces = (linux.namespaces ?? []).map((ns, i) => {
-    if (ns.type === "user") {
-      throw new PlanError(`linux.namespaces[${i}].type: user namespaces are not supported yet`);
-    }
-    if (ns.type === "time") {
-      throw new PlanError(`linux.namespaces[${i}].type: time namespaces are not supported yet`);
-    }
-    return ns.path ? { type: CLONE_NEW[ns.type], path: ns.path } : { type: CLONE_NEW[ns.type] };
-  });
+  const namespaces = (linux.namespaces ?? []).map((ns) =>
+    ns.path ? { type: CLONE_NEW[ns.type], path: ns.path } : { type: CLONE_NEW[ns.type] }
+  );
   const has = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t]);
   const isNew = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t] && !n.path);
   if (!has("mount")) throw new PlanError("linux.namespaces: a mount namespace is required");
@@ -62,6 +57,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   if (spec.domainname && !isNew("uts")) {
     throw new PlanError("domainname: unable to set domainname without a private UTS namespace");
   }
+
+  const userns = userNamespace(linux, isNew("user"), has("user"));
 
   const rootfs = absolute(spec.root?.path ?? "", opts.bundle);
   if (host.kind(rootfs) !== "dir") {
@@ -74,7 +71,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   let devBound = false;
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = containerPath(m.destination);
-    const { flags, propagation, data, copyUp } = parseMountOptions(m.options);
+    const { flags, propagation, data, copyUp, rattrSet, rattrClr } = parseMountOptions(m.options);
     const type = m.type ?? "";
     if (type === "cgroup") {
       const x = expandCgroupMount(dest, flags, isNew("cgroup"), host);
@@ -108,13 +105,24 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       remountFlags: isBind && extra ? extra : 0,
       createFile,
       ...(copyUp && type === "tmpfs" ? { copyUp: true } : {}),
+      ...(rattrSet ? { rattrSet } : {}),
+      ...(rattrClr ? { rattrClr } : {}),
     });
   });
 
   const devices: PlanDevice[] = [];
   if (!devBound) {
     for (const [path, major, minor] of DEFAULT_DEVICES) {
-      devices.push({ path, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
+      devices.push({
+        path,
+        mode: S_IFCHR | 0o666,
+        major,
+        minor,
+        uid: 0,
+        gid: 0,
+        // mknod is refused in a user namespace: bind the host's node instead (as runc does).
+        ...(userns.maps ? { bindFrom: path } : {}),
+      });
     }
     symlinks.push(
       { target: "/proc/self/fd", path: "/dev/fd" },
@@ -136,6 +144,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,
       gid: d.gid ?? 0,
+      ...(userns.maps ? { bindFrom: d.path } : {}),
     };
     const at = devices.findIndex((x) => x.path === dev.path);
     if (at >= 0) devices[at] = dev;
@@ -143,10 +152,13 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   }
 
   const capLast = host.capLast();
+  // hooks, sysctl, personality, scheduler, I/O priority, CPU affinity, time offsets (60-79)
+  const attrs = resolveAttrs(spec, { id: opts.id, bundle: opts.bundle }, namespaces, host);
   const terminal = planTerminal(process.terminal === true, process.consoleSize, opts);
 
   return {
     containerId: opts.id,
+    ...userns.maps,
     ...(terminal ? { terminal } : {}),
     rootfs,
     rootfsReadonly: spec.root?.readonly === true,
@@ -169,6 +181,42 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     preserveFds: opts.preserveFds,
     noNewKeyring: opts.noNewKeyring,
     sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
+    ...(emptyAttrs(attrs) ? {} : { attrs }),
+  };
+}
+
+/**
+ * linux.uidMappings/gidMappings belong to a new user namespace: both are needed with one, and
+ * neither makes sense without one. An unprivileged caller must deny setgroups to map groups.
+ */
+function userNamespace(linux: NonNullable<Spec["linux"]>, isNew: boolean, joined: boolean) {
+  const uid = linux.uidMappings ?? [];
+  const gid = linux.gidMappings ?? [];
+  if (!isNew) {
+    if ((uid.length || gid.length) && !joined) {
+      throw new PlanError("linux.uidMappings: set without a user namespace in linux.namespaces");
+    }
+    return { maps: undefined };
+  }
+  if (!uid.length || !gid.length) {
+    throw new PlanError("linux.uidMappings: a new user namespace needs uid and gid mappings");
+  }
+  for (const [name, maps] of [["uidMappings", uid], ["gidMappings", gid]] as const) {
+    maps.forEach((m, i) => {
+      if (m.hostID + m.size > 2 ** 32 - 1 || m.containerID + m.size > 2 ** 32 - 1) {
+        throw new PlanError(
+          `linux.${name}[${i}]: range ${m.containerID}+${m.size} does not fit 32-bit ids`,
+        );
+      }
+    });
+  }
+  const euid = Deno.uid() ?? 0;
+  return {
+    maps: {
+      uidMaps: uid.map((m) => ({ containerID: m.containerID, hostID: m.hostID, size: m.size })),
+      gidMaps: gid.map((m) => ({ containerID: m.containerID, hostID: m.hostID, size: m.size })),
+      setgroupsDeny: euid !== 0,
+    },
   };
 }
 

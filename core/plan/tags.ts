@@ -67,6 +67,10 @@ export const Tag = {
   CONSOLE_RELAY: 84,
   // 85: exec into an existing container (namespaces joined by path, no mounts)
   EXEC: 85,
+  // 86-88: id maps of a new user namespace
+  UID_MAP: 86,
+  GID_MAP: 87,
+  SETGROUPS_DENY: 88,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;
@@ -116,5 +120,6 @@ export const DeviceTag = {
   BIND: 7,
   HOST_PATH: 8,
 } as const;
+export const IdMapTag = { CONTAINER: 1, HOST: 2, SIZE: 3 } as const;
 export const SymlinkTag = { TARGET: 1, PATH: 2 } as const;
 export const RlimitTag = { TYPE: 1, SOFT: 2, HARD: 3 } as const;

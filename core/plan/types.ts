@@ -134,8 +134,19 @@ export interface PlanSeccomp {
   listenerState?: string;
 }
 
+export interface PlanIdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface LaunchPlan {
   containerId: string;
+  /** A new user namespace's maps, written by the sentry before the init does anything. */
+  uidMaps?: PlanIdMap[];
+  gidMaps?: PlanIdMap[];
+  /** Write "deny" to setgroups first (an unprivileged caller must). */
+  setgroupsDeny?: boolean;
   seccomp?: PlanSeccomp;
   /** Hooks and process attributes (core/plan/process_attrs.ts, core/hooks/). */
   attrs?: PlanAttrs;

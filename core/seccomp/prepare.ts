@@ -139,3 +139,18 @@ export function seccompFromRecord(
       : undefined,
   };
 }
+
+/** `exec`: the container's filter for a new process with the exec request's privileges. */
+export function execSeccomp(
+  r: SeccompRecord,
+  spec: { ociVersion: string; annotations?: Record<string, string> },
+  bundle: string,
+  plan: { containerId: string; noNewPrivs: boolean; caps: { effective: bigint } },
+): PlanSeccomp {
+  return seccompFromRecord(r, {
+    ociVersion: spec.ociVersion,
+    id: plan.containerId,
+    bundle,
+    annotations: spec.annotations,
+  }, { noNewPrivs: plan.noNewPrivs, effectiveCaps: plan.caps.effective });
+}

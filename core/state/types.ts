@@ -1,4 +1,5 @@
 // What `create` records for every later call (DESIGN §7): engines do not repeat global flags.
+import type { Hook } from "../spec/types.ts";
 import type { CgroupRecord } from "../cgroup/types.ts";
 import type { SeccompRecord } from "../seccomp/prepare.ts";
 
@@ -28,4 +29,10 @@ export interface ContainerRecord {
   paused?: boolean;
   /** linux.seccomp as compiled at create: `exec` loads the same filter (core/seccomp/). */
   seccomp?: SeccompRecord;
+  /**
+   * hooks.poststart and hooks.poststop as config.json had them at create (with `bundle` and
+   * `annotations` above, all that start and delete need): later edits to config.json have no
+   * effect (runtime-spec). core/hooks/lifecycle.ts.
+   */
+  hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }

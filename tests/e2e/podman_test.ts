@@ -119,6 +119,13 @@ Deno.test({
         "id -u; pwd; echo $X",
       ]);
       assertEquals(env.stdout, "1000\n/tmp\n1\n", env.stderr);
+      // top reads /proc in the mount namespace of the pid moat reported (the sentry's, which
+      // enters the container's): the container's processes, none of the host's.
+      const top = await p.podman(["top", id, "pid", "args"]);
+      assertEquals(top.code, 0, top.stderr);
+      const rows = top.stdout.trim().split("\n").slice(1).map((l) => l.trim());
+      assert(rows.some((r) => /^1\s+sh -c trap/.test(r)), top.stdout);
+      assert(rows.length <= 3, top.stdout);
       assertEquals((await p.podman(["stop", "-t", "5", id])).code, 0);
       const inspect = await p.podman([
         "inspect",

@@ -2,7 +2,7 @@
 // makes raw syscalls inside the container and prints what the kernel returned.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
-import { moat, ROOT, runBundle, waitFor } from "../helpers/moat.ts";
+import { moat, moatToFile, ROOT, runBundle, waitFor } from "../helpers/moat.ts";
 import { NR, probeResults, withProbe } from "../helpers/probe.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
@@ -412,3 +412,30 @@ async function notifyAgent(noNewPrivileges: boolean) {
     }
   }
 }
+
+Deno.test({
+  name: "seccomp: exec'd processes get the container's filter",
+  ...root,
+  async fn() {
+    const id = uniqueId("scx");
+    const bundle = makeBundle(["sleep", "30"], (s) => {
+      withProbe(s);
+      s.linux.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["getppid"], action: "SCMP_ACT_ERRNO", errnoRet: 42 }],
+      };
+    });
+    const out = `${WORK}/${id}.out`;
+    try {
+      assertEquals((await moatToFile(["run", "-d", "--bundle", bundle, id], out)).code, 0);
+      const r = await moat(["exec", id, "/probe", `${NR.getppid}`, `${NR.getpid}`]);
+      assertEquals(r.stderr, "");
+      const res = probeResults(r.stdout);
+      assertEquals(res[`${NR.getppid}`], errno(42), "the rule applies in exec");
+      assert(isSuccess(res[`${NR.getpid}`]));
+      assertEquals(r.code, 0);
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});

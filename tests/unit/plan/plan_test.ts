@@ -187,6 +187,8 @@ Deno.test("plan: mount options map to flags, propagation and data", () => {
     propagation: MS.PRIVATE | MS.REC,
     data: "size=1k,mode=755",
     copyUp: false,
+    rattrSet: 0,
+    rattrClr: 0,
   });
   // podman's --read-only tmpfs mounts: tmpcopyup is ours to do, not the filesystem's.
   assertEquals(parseMountOptions(["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]), {
@@ -194,6 +196,8 @@ Deno.test("plan: mount options map to flags, propagation and data", () => {
     propagation: MS.PRIVATE | MS.REC,
     data: "",
     copyUp: true,
+    rattrSet: 0,
+    rattrClr: 0,
   });
   assertEquals(containerPath("a/../b/./c/"), "/b/c");
   assertEquals(containerPath("/../../etc"), "/etc");
