@@ -198,6 +198,17 @@ struct moat_bpf_prog_attach {
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#define MOAT_OPEN_TREE_CLONE 1
+#define MOAT_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOAT_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define MOAT_MOUNT_ATTR_IDMAP 0x00100000
+
 /* mount_setattr(2) */
 struct moat_mount_attr {
 	uint64_t attr_set;

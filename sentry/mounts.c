@@ -187,8 +187,16 @@ static void do_mount(int rootfd, const struct plan_mount *m)
 	int old = -1;
 	if (m->copyup && (old = open(fdpath(fp, fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		init_die("tmpcopyup %s: %s", m->dest, errstr(errno));
-	if (mount(src, fdpath(fp, fd), type, (unsigned long)m->flags, data) != 0)
+	if (m->idmap_tree >= 0) {
+		/* idmapped bind: the sentry prepared the mount (sentry.c); put it in place */
+		int tree = m->idmap_tree;
+		if (syscall(SYS_move_mount, tree, "", fd, "",
+			    MOAT_MOVE_MOUNT_F_EMPTY_PATH | MOAT_MOVE_MOUNT_T_EMPTY_PATH) != 0)
+			init_die("idmapped mount %s: move_mount: %s", m->dest, errstr(errno));
+		close(tree);
+	} else if (mount(src, fdpath(fp, fd), type, (unsigned long)m->flags, data) != 0) {
 		init_die("mount %s to %s: %s", mount_name(m), m->dest, errstr(errno));
+	}
 	close(fd);
 	if (old >= 0) {
 		int pathfd = resolve(rootfd, m->dest, CREATE_NONE);

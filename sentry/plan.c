@@ -108,7 +108,7 @@ static const struct tagspec ns_tags[NS_MAX + 1] = {
 	[NS_PATH] = {"NS_PATH", K_STR, 1, 0, STR_MAX},
 };
 enum { M_SOURCE = 1, M_DEST, M_TYPE, M_FLAGS, M_DATA, M_PROPAGATION, M_REMOUNT_FLAGS, M_CREATE,
-       M_MODE, M_COPYUP, M_RATTR_SET = 60, M_RATTR_CLR, M_MAX = M_RATTR_CLR };
+       M_MODE, M_COPYUP, M_UIDMAP, M_GIDMAP, M_IDMAP_RECURSIVE, M_RATTR_SET = 60, M_RATTR_CLR, M_MAX = M_RATTR_CLR };
 static const struct tagspec mount_tags[M_MAX + 1] = {
 	[M_SOURCE] = {"M_SOURCE", K_STR, 1, 0, STR_MAX},
 	[M_DEST] = {"M_DEST", K_STR, 1, 1, STR_MAX},
@@ -120,6 +120,9 @@ static const struct tagspec mount_tags[M_MAX + 1] = {
 	[M_CREATE] = {"M_CREATE", K_U64, 1, 0, 0},
 	[M_MODE] = {"M_MODE", K_U64, 1, 0, 0},
 	[M_COPYUP] = {"M_COPYUP", K_U64, 1, 0, 0},
+	[M_UIDMAP] = {"M_UIDMAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
+	[M_GIDMAP] = {"M_GIDMAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
+	[M_IDMAP_RECURSIVE] = {"M_IDMAP_RECURSIVE", K_U64, 1, 0, 0},
 	[M_RATTR_SET] = {"M_RATTR_SET", K_U64, 1, 0, 0},
 	[M_RATTR_CLR] = {"M_RATTR_CLR", K_U64, 1, 0, 0},
 };
@@ -344,8 +347,45 @@ static int dec_ns(struct dec *d, struct plan *p, const uint8_t *buf, size_t len)
 	return check_required(d, ns_tags, NS_MAX, counts);
 }
 
+enum { I_CONTAINER = 1, I_HOST, I_SIZE, I_MAX = I_SIZE };
+static const struct tagspec idmap_tags[I_MAX + 1] = {
+	[I_CONTAINER] = {"I_CONTAINER", K_U64, 1, 1, 0},
+	[I_HOST] = {"I_HOST", K_U64, 1, 1, 0},
+	[I_SIZE] = {"I_SIZE", K_U64, 1, 1, 0},
+};
+
+static int dec_idmap(struct dec *d, struct plan_idmap **v, size_t *n, const uint8_t *buf, size_t len)
+{
+	if (!*v && !(*v = calloc(PLAN_MAX_IDMAPS, sizeof **v)))
+		return fail(d, "out of memory");
+	struct plan_idmap *m = &(*v)[(*n)++];
+	unsigned counts[I_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, idmap_tags, I_MAX, counts, &r))
+			return -1;
+		uint64_t x = rd64(r.val);
+		if (r.tag == I_CONTAINER)
+			m->container = x;
+		else if (r.tag == I_HOST)
+			m->host = x;
+		else
+			m->size = x;
+	}
+	if (rc < 0 || check_required(d, idmap_tags, I_MAX, counts))
+		return -1;
+	/* ids are 32-bit and (uint32_t)-1 is never valid */
+	if (m->size == 0 || m->container + m->size > 0xffffffffULL || m->host + m->size > 0xffffffffULL)
+		return fail(d, "id map %llu %llu %llu out of range", (unsigned long long)m->container,
+			    (unsigned long long)m->host, (unsigned long long)m->size);
+	return 0;
+}
+
 static int dec_mount(struct dec *d, struct plan_mount *m, const uint8_t *buf, size_t len)
 {
+	m->idmap_tree = -1;
 	unsigned counts[M_MAX + 1] = {0};
 	struct rec r;
 	size_t off = 0;
@@ -363,6 +403,19 @@ static int dec_mount(struct dec *d, struct plan_mount *m, const uint8_t *buf, si
 		case M_REMOUNT_FLAGS: m->remount_flags = rd64(r.val); break;
 		case M_CREATE: m->create = rd64(r.val); break;
 		case M_MODE: m->mode = rd64(r.val); break;
+		case M_UIDMAP:
+			if (dec_idmap(d, &m->uid_maps, &m->n_uid_maps, r.val, r.len))
+				return -1;
+			break;
+		case M_GIDMAP:
+			if (dec_idmap(d, &m->gid_maps, &m->n_gid_maps, r.val, r.len))
+				return -1;
+			break;
+		case M_IDMAP_RECURSIVE:
+			m->idmap_recursive = rd64(r.val);
+			if (boolean(d, "M_IDMAP_RECURSIVE", m->idmap_recursive))
+				return -1;
+			break;
 		case M_COPYUP:
 			m->copyup = rd64(r.val);
 			if (boolean(d, "M_COPYUP", m->copyup))
@@ -469,42 +522,6 @@ static int dec_rlimit(struct dec *d, struct plan_rlimit *l, const uint8_t *buf, 
 		return -1;
 	if (l->type >= 16)
 		return fail(d, "R_TYPE %llu is not an RLIMIT_* number", (unsigned long long)l->type);
-	return 0;
-}
-
-enum { I_CONTAINER = 1, I_HOST, I_SIZE, I_MAX = I_SIZE };
-static const struct tagspec idmap_tags[I_MAX + 1] = {
-	[I_CONTAINER] = {"I_CONTAINER", K_U64, 1, 1, 0},
-	[I_HOST] = {"I_HOST", K_U64, 1, 1, 0},
-	[I_SIZE] = {"I_SIZE", K_U64, 1, 1, 0},
-};
-
-static int dec_idmap(struct dec *d, struct plan_idmap **v, size_t *n, const uint8_t *buf, size_t len)
-{
-	if (!*v && !(*v = calloc(PLAN_MAX_IDMAPS, sizeof **v)))
-		return fail(d, "out of memory");
-	struct plan_idmap *m = &(*v)[(*n)++];
-	unsigned counts[I_MAX + 1] = {0};
-	struct rec r;
-	size_t off = 0;
-	int rc;
-	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
-		if (check_shape(d, idmap_tags, I_MAX, counts, &r))
-			return -1;
-		uint64_t x = rd64(r.val);
-		if (r.tag == I_CONTAINER)
-			m->container = x;
-		else if (r.tag == I_HOST)
-			m->host = x;
-		else
-			m->size = x;
-	}
-	if (rc < 0 || check_required(d, idmap_tags, I_MAX, counts))
-		return -1;
-	/* ids are 32-bit and (uint32_t)-1 is never valid */
-	if (m->size == 0 || m->container + m->size > 0xffffffffULL || m->host + m->size > 0xffffffffULL)
-		return fail(d, "id map %llu %llu %llu out of range", (unsigned long long)m->container,
-			    (unsigned long long)m->host, (unsigned long long)m->size);
 	return 0;
 }
 
@@ -772,6 +789,8 @@ void plan_free(struct plan *p)
 		free(p->mounts[i].dest);
 		free(p->mounts[i].type);
 		free(p->mounts[i].data);
+		free(p->mounts[i].uid_maps);
+		free(p->mounts[i].gid_maps);
 	}
 	free(p->mounts);
 	for (size_t i = 0; i < p->n_devices; i++) {

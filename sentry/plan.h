@@ -58,6 +58,12 @@ struct plan_mount {
 	uint64_t flags, propagation, remount_flags, create, mode;
 	uint64_t rattr_set, rattr_clr; /* M_RATTR_SET/CLR: mount_setattr(AT_RECURSIVE) */
 	uint64_t copyup;               /* M_COPYUP: tmpcopyup, the old content copied in */
+	/* idmapped bind mount (M_UIDMAP/M_GIDMAP): the sentry makes a user namespace with these
+	 * maps before clone3 and the init attaches it with mount_setattr(MOUNT_ATTR_IDMAP) */
+	struct plan_idmap *uid_maps, *gid_maps;
+	size_t n_uid_maps, n_gid_maps;
+	uint64_t idmap_recursive;
+	int idmap_tree; /* the idmapped clone of the source, made by the sentry (-1: none) */
 };
 
 /* 60-79: hooks and process attributes (PROTOCOL.md §8) */

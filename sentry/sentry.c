@@ -197,6 +197,31 @@ static void spawn_init(void)
 	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csp) != 0)
 		setup_fail("socketpair: %s", errstr(errno));
 
+	/* idmapped mounts: their user namespaces exist before the init (who attaches them) */
+	for (size_t i = 0; i < P->n_mounts; i++) {
+		struct plan_mount *m = &P->mounts[i];
+		if (!m->n_uid_maps && !m->n_gid_maps)
+			continue;
+		/* Idmapping needs CAP_SYS_ADMIN where the filesystem was mounted (the host), which
+		 * an init in its own user namespace lacks: the sentry clones and idmaps the source
+		 * tree here, and the init only moves the finished mount into place. */
+		char ierr[256];
+		int userns = userns_for_maps(m->uid_maps, m->n_uid_maps, m->gid_maps, m->n_gid_maps,
+					     ierr, sizeof ierr);
+		if (userns < 0)
+			setup_fail("mount %s: %s", m->dest, ierr);
+		int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source ? m->source : "",
+					MOAT_OPEN_TREE_CLONE | O_CLOEXEC | ((m->flags & 0x4000 /* MS_REC */) ? AT_RECURSIVE : 0));
+		if (tree < 0)
+			setup_fail("idmapped mount %s: open_tree %s: %s", m->dest, m->source, errstr(errno));
+		struct moat_mount_attr attr = {.attr_set = MOAT_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0),
+			    &attr, sizeof attr) != 0)
+			setup_fail("idmapped mount %s: mount_setattr: %s", m->dest, errstr(errno));
+		close(userns);
+		m->idmap_tree = tree;
+	}
+
 	/* cgroups (PROTOCOL.md §1, tags 40-49): join them, then clone the init into the v2 leaf */
 	char cgerr[4200];
 	if (cgroup_join(P, cgerr, sizeof cgerr) != 0)

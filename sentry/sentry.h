@@ -56,6 +56,8 @@ void attrs_mount(int rootfd, const struct plan_mount *m);
 /* userns.c: id maps of a new user namespace (sentry side) and becoming its root (init side). */
 int userns_write_maps(pid_t pid, const struct plan *p, char *err, size_t errlen);
 void userns_become_root(void);
+int userns_for_maps(const struct plan_idmap *uid, size_t nuid, const struct plan_idmap *gid,
+		    size_t ngid, char *err, size_t errlen);
 
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -70,4 +72,49 @@ void userns_become_root(void)
 		init_die("setresgid 0 in the user namespace: %s", errstr(errno));
 	if (syscall(SYS_setresuid, 0, 0, 0) != 0 && errno != EINVAL)
 		init_die("setresuid 0 in the user namespace: %s", errstr(errno));
+}
+
+/* Idmapped mounts (mounts[].uidMappings/gidMappings): mount_setattr(MOUNT_ATTR_IDMAP) wants a
+ * user namespace holding the mount's maps. A short-lived child creates it, we write its maps
+ * and keep a handle on the namespace; the child is gone before the init is cloned. */
+int userns_for_maps(const struct plan_idmap *uid, size_t nuid, const struct plan_idmap *gid,
+		    size_t ngid, char *err, size_t errlen)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", errstr(errno));
+		return -1;
+	}
+	struct moat_clone_args ca;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = CLONE_NEWUSER;
+	ca.exit_signal = SIGCHLD;
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid == 0) {
+		char c;
+		close(sync[1]);
+		while (read(sync[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(sync[0]);
+	if (pid < 0) {
+		snprintf(err, errlen, "clone a user namespace for an idmapped mount: %s", errstr(errno));
+		close(sync[1]);
+		return -1;
+	}
+	int fd = -1;
+	char path[64];
+	if (write_map((pid_t)pid, "uid_map", uid, nuid) != 0 || write_map((pid_t)pid, "gid_map", gid, ngid) != 0) {
+		snprintf(err, errlen, "write the id map of an idmapped mount: %s", errstr(errno));
+	} else {
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			snprintf(err, errlen, "open %s: %s", path, errstr(errno));
+	}
+	close(sync[1]);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return fd;
 }

@@ -6,8 +6,8 @@ import { seccompFeatures } from "../../core/seccomp/features.ts";
 import { CAPABILITIES } from "../../core/spec/tables.ts";
 import type { Command } from "./command.ts";
 
-/** Namespace types moat can create or join (user and time are refused for now). */
-const NAMESPACES = ["cgroup", "ipc", "mount", "network", "pid", "uts"];
+/** Namespace types moat can create or join. */
+const NAMESPACES = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"];
 
 export function featuresDocument(): Record<string, unknown> {
   return {
@@ -30,7 +30,8 @@ export function featuresDocument(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // idmapped bind mounts (mounts[].uidMappings, idmap/ridmap): CRI reads this with "user"
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       "io.github.seccomp.libseccomp.version": "2.5.4",

@@ -175,6 +175,16 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
             case MountTag.COPYUP:
               m.copyUp = u64(n) === 1n;
               break;
+            case MountTag.UIDMAP:
+              (m.idmap ??= { uidMaps: [], gidMaps: [], recursive: false }).uidMaps.push(idMap(n));
+              break;
+            case MountTag.GIDMAP:
+              (m.idmap ??= { uidMaps: [], gidMaps: [], recursive: false }).gidMaps.push(idMap(n));
+              break;
+            case MountTag.IDMAP_RECURSIVE:
+              (m.idmap ??= { uidMaps: [], gidMaps: [], recursive: false }).recursive =
+                u64(n) === 1n;
+              break;
             case MountTag.RATTR_SET:
               m.rattrSet = num(n);
               break;

@@ -98,6 +98,23 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
       n.u64(MountTag.REMOUNT_FLAGS, m.remountFlags);
       n.u64(MountTag.CREATE, m.createFile ? 1 : 0);
       if (m.copyUp) n.u64(MountTag.COPYUP, 1);
+      if (m.idmap) {
+        for (
+          const [tag, maps] of [[MountTag.UIDMAP, m.idmap.uidMaps], [
+            MountTag.GIDMAP,
+            m.idmap.gidMaps,
+          ]] as const
+        ) {
+          for (const x of maps) {
+            n.nest(tag, (e) => {
+              e.u64(IdMapTag.CONTAINER, x.containerID);
+              e.u64(IdMapTag.HOST, x.hostID);
+              e.u64(IdMapTag.SIZE, x.size);
+            });
+          }
+        }
+        n.flag(MountTag.IDMAP_RECURSIVE, m.idmap.recursive);
+      }
       if (m.rattrSet) n.u64(MountTag.RATTR_SET, m.rattrSet);
       if (m.rattrClr) n.u64(MountTag.RATTR_CLR, m.rattrClr);
     });

@@ -96,6 +96,8 @@ export const MOUNT_OPTION_NAMES: readonly string[] = [
   ...Object.keys(PROPAGATION_OPTIONS),
   ...RECURSIVE_MOUNT_OPTIONS,
   "tmpcopyup",
+  "idmap",
+  "ridmap",
 ].sort();
 
 export interface ParsedMountOptions {
@@ -105,6 +107,8 @@ export interface ParsedMountOptions {
   rattrClr: number;
   /** tmpcopyup (runc extension): start the tmpfs with the covered directory's content. */
   copyUp: boolean;
+  /** `idmap` / `ridmap` (runtime-spec 1.2): an idmapped bind mount, recursive for ridmap. */
+  idmap?: "idmap" | "ridmap";
   propagation: number;
   /** Everything else, comma-joined, handed to the filesystem. */
   data: string;
@@ -115,6 +119,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let propagation = 0;
   const data: string[] = [];
   let copyUp = false;
+  let idmap: "idmap" | "ridmap" | undefined;
   let rattrSet = 0;
   let rattrClr = 0;
   for (const opt of options) {
@@ -129,6 +134,10 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
         // mount_setattr(2): an access-time mode is set by clearing the whole atime field
         if ((r[1] & MOUNT_ATTR.ATIME_MASK) === r[1]) rattrClr |= MOUNT_ATTR.ATIME_MASK;
       }
+      continue;
+    }
+    if (opt === "idmap" || opt === "ridmap") {
+      idmap = opt;
       continue;
     }
     if (opt === "tmpcopyup" || opt === "notmpcopyup") {
@@ -147,7 +156,15 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     }
     data.push(opt);
   }
-  return { flags, propagation, copyUp, rattrSet, rattrClr, data: data.join(",") };
+  return {
+    flags,
+    propagation,
+    copyUp,
+    rattrSet,
+    rattrClr,
+    data: data.join(","),
+    ...(idmap ? { idmap } : {}),
+  };
 }
 
 export function propagationFlags(name: string): number | undefined {

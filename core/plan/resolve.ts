@@ -71,7 +71,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   let devBound = false;
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = containerPath(m.destination);
-    const { flags, propagation, data, copyUp, rattrSet, rattrClr } = parseMountOptions(m.options);
+    const { flags, propagation, data, copyUp, rattrSet, rattrClr, idmap: idmapOpt } =
+      parseMountOptions(m.options);
     const type = m.type ?? "";
     if (type === "cgroup") {
       const x = expandCgroupMount(dest, flags, isNew("cgroup"), host);
@@ -107,6 +108,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       ...(copyUp && type === "tmpfs" ? { copyUp: true } : {}),
       ...(rattrSet ? { rattrSet } : {}),
       ...(rattrClr ? { rattrClr } : {}),
+      ...mountIdmap(m, i, isBind, idmapOpt, linux),
     });
   });
 
@@ -183,6 +185,34 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
     ...(emptyAttrs(attrs) ? {} : { attrs }),
   };
+}
+
+/**
+ * Idmapped mounts (runtime-spec 1.2, kernel >= 5.12): bind mounts only, as runc. The maps are
+ * the mount's own, or with a bare `idmap`/`ridmap` option the container's user namespace maps.
+ */
+function mountIdmap(
+  m: NonNullable<Spec["mounts"]>[number],
+  i: number,
+  isBind: boolean,
+  opt: "idmap" | "ridmap" | undefined,
+  linux: NonNullable<Spec["linux"]>,
+): { idmap?: NonNullable<PlanMount["idmap"]> } {
+  const uid = m.uidMappings ?? (opt ? linux.uidMappings : undefined) ?? [];
+  const gid = m.gidMappings ?? (opt ? linux.gidMappings : undefined) ?? [];
+  if (!uid.length && !gid.length && !opt) return {};
+  if (!isBind) {
+    throw new PlanError(`mounts[${i}]: idmapped mounts are only supported for bind mounts`);
+  }
+  if (!uid.length || !gid.length) {
+    throw new PlanError(`mounts[${i}]: an idmapped mount needs both uidMappings and gidMappings`);
+  }
+  const copy = (x: { containerID: number; hostID: number; size: number }) => ({
+    containerID: x.containerID,
+    hostID: x.hostID,
+    size: x.size,
+  });
+  return { idmap: { uidMaps: uid.map(copy), gidMaps: gid.map(copy), recursive: opt === "ridmap" } };
 }
 
 /**

@@ -83,8 +83,11 @@ export const MountTag = {
   PROPAGATION: 6,
   REMOUNT_FLAGS: 7,
   CREATE: 8,
-  // 9 is M_MODE (unused); 10: tmpcopyup
+  // 9 is M_MODE (unused); 10: tmpcopyup; 11-13: idmapped mounts
   COPYUP: 10,
+  UIDMAP: 11,
+  GIDMAP: 12,
+  IDMAP_RECURSIVE: 13,
   // 60-61: recursive mount attributes (mount_setattr AT_RECURSIVE), PROTOCOL.md §8
   RATTR_SET: 60,
   RATTR_CLR: 61,

@@ -19,6 +19,8 @@ export interface PlanMount {
   createFile: boolean;
   /** tmpcopyup: the covered directory's content is copied into the new tmpfs. */
   copyUp?: boolean;
+  /** Idmapped bind mount: these maps, applied recursively with `ridmap`. */
+  idmap?: { uidMaps: PlanIdMap[]; gidMaps: PlanIdMap[]; recursive: boolean };
   /** MOUNT_ATTR_* bits set / cleared recursively (rro, rnosuid, ...) with mount_setattr. */
   rattrSet?: number;
   rattrClr?: number;

@@ -116,3 +116,23 @@ Deno.test({
     Deno.removeSync(lone, { recursive: true });
   },
 });
+
+Deno.test("cli: features is the OCI features document engines parse (stdout only)", async () => {
+  const r = await moat(["features"]);
+  assertEquals(r.code, 0);
+  assertEquals(r.stderr, "");
+  assert(r.stdout.startsWith('{\n    "ociVersionMin"'), "4-space indent like runc");
+  const f = JSON.parse(r.stdout);
+  assertEquals([f.ociVersionMin, f.ociVersionMax], ["1.0.0", "1.3.0"]);
+  assertEquals(f.hooks.length, 6);
+  for (const o of ["rro", "rbind", "idmap", "ridmap", "tmpcopyup"]) {
+    assert(f.mountOptions.includes(o), o);
+  }
+  // CRI advertises user namespaces from these two.
+  assert(f.linux.namespaces.includes("user"));
+  assertEquals(f.linux.mountExtensions.idmap.enabled, true);
+  assertEquals(f.linux.seccomp.enabled, true);
+  assert(f.linux.seccomp.actions.includes("SCMP_ACT_NOTIFY"));
+  assert(f.linux.seccomp.operators.includes("SCMP_CMP_MASKED_EQ"));
+  assert(f.linux.capabilities.includes("CAP_SYS_ADMIN"));
+});

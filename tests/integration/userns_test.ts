@@ -169,3 +169,56 @@ Deno.test({
     Deno.removeSync(xdg, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "idmapped mounts: the mount's maps, or the container's with `idmap`",
+  ...root,
+  async fn() {
+    const src = Deno.makeTempDirSync({ prefix: "moat-idmap-" });
+    Deno.chmodSync(src, 0o755);
+    Deno.writeTextFileSync(`${src}/f`, "x");
+    // Without a user namespace: on-disk 0 appears as 1000 through the mount's own maps.
+    const plain = makeBundle(["stat", "-c", "%u:%g", "/data/f"], (s) => {
+      s.mounts.push({
+        destination: "/data",
+        type: "bind",
+        source: src,
+        options: ["bind"],
+        uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+        gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+      });
+    });
+    const a = await runBundle(plain, uniqueId("idmap"));
+    assertEquals(a.stdout, "1000:1000\n", a.stderr);
+    // In a user namespace (0 -> 100000), `idmap` makes host-root files the container root's:
+    // without it they would show as 65534 and refuse writes.
+    const inUserns = makeBundle([
+      "sh",
+      "-c",
+      "stat -c %u /data/f; echo y > /data/g && echo wrote; stat -c %u /data/g",
+    ], (s) => {
+      userns(s);
+      s.mounts.push({
+        destination: "/data",
+        type: "bind",
+        source: src,
+        options: ["bind", "idmap"],
+      });
+    });
+    const b = await runBundle(inUserns, uniqueId("idmap"));
+    assertEquals(b.stdout, "0\nwrote\n0\n", b.stderr);
+    assertEquals(
+      Deno.statSync(`${src}/g`).uid,
+      0,
+      "written through the idmapped mount as host root",
+    );
+    // Only bind mounts can be idmapped.
+    const bad = makeBundle(["true"], (s) => {
+      s.mounts.push({ destination: "/t", type: "tmpfs", source: "tmpfs", options: ["idmap"] });
+    });
+    const c = await moatToFile(["create", "--bundle", bad, uniqueId("idmap")], `${bad}/o`);
+    assertEquals(c.code, 1);
+    assertStringIncludes(c.stderr, "idmapped mounts are only supported for bind mounts");
+    Deno.removeSync(src, { recursive: true });
+  },
+});
