@@ -18,12 +18,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function run(argv: string[]): Promise<void> {
+/** `create` hands its stdio to the container: give it nothing to hold open (no pipe). */
+async function run(argv: string[], detached = false): Promise<void> {
   const r = await new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "null",
     stdout: "null",
-    stderr: "piped",
+    stderr: detached ? "null" : "piped",
   }).output();
   if (!r.success) {
     throw new Error(`${argv.slice(-3).join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
@@ -49,7 +50,7 @@ export async function benchCgroupCreate(
     const sample = async (b: string) => {
       const id = `bench-cg-${rt.name}-${Deno.pid}-${++n}`;
       const t0 = performance.now();
-      await run([...base, "create", "--bundle", b, id]);
+      await run([...base, "create", "--bundle", b, id], true);
       const t = performance.now() - t0;
       await run([...base, "delete", "--force", id]);
       return t;

@@ -100,3 +100,9 @@ export function requireCgroup(r: ContainerRecord): CgroupRecord {
   if (!r.cgroup) throw new RuntimeError(`container ${r.id} has no cgroup`);
   return r.cgroup;
 }
+
+/** Plan fields that put an exec'd process (and its sentry) into the container's cgroups. */
+export function execPlacement(rec: CgroupRecord): { cgroupProcs: string[]; cgroupV2Dir?: string } {
+  const where = placement(rec);
+  return { cgroupProcs: where.procs, cgroupV2Dir: where.v2Dir };
+}

@@ -3,6 +3,7 @@
 // exits with the process's status. runc's rules: a stopped container refuses, a paused one
 // needs --ignore-paused, and the runtime's own failures exit 255.
 import { buildExecPlan } from "../plan/exec_plan.ts";
+import { execPlacement } from "./cgroups.ts";
 import { parseReply, sentryRequest } from "../sentry/client.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { RuntimeError } from "../state/errors.ts";
@@ -64,6 +65,8 @@ export async function exec(
   });
   // the filter create compiled, loaded by the exec'd process too (core/seccomp/prepare.ts)
   if (record.seccomp) plan.seccomp = execSeccomp(record.seccomp, spec, record.bundle, plan);
+  // The exec'd process joins the container's cgroups, as runc's (PROTOCOL.md §6a).
+  if (record.cgroup) Object.assign(plan, execPlacement(record.cgroup));
   const { sentry } = await launchSentry(ctx, plan, `${dir}/exec-${tag}.plan`, 60_000, () => {});
   const { ok, rest } = parseReply(
     await sentryRequest(controlSocket, "start").catch((e) => `error ${e.message}`),

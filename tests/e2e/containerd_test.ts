@@ -29,11 +29,24 @@ Deno.test({
         assertEquals(r.stdout, "hi from ctr\n", r.stderr);
         assertEquals(r.code, 0);
       });
-      await t.step("a missing executable comes back as containerd's error, from moat's log", async () => {
-        const r = await cd.ctr(["run", ...cd.runArgs(), "--rm", IMAGE, uniqueId("m"), "no-such-command"]);
-        assertEquals(r.code === 0, false);
-        assertStringIncludes(r.stderr, `exec: "no-such-command": executable file not found in $PATH`);
-      });
+      await t.step(
+        "a missing executable comes back as containerd's error, from moat's log",
+        async () => {
+          const r = await cd.ctr([
+            "run",
+            ...cd.runArgs(),
+            "--rm",
+            IMAGE,
+            uniqueId("m"),
+            "no-such-command",
+          ]);
+          assertEquals(r.code === 0, false);
+          assertStringIncludes(
+            r.stderr,
+            `exec: "no-such-command": executable file not found in $PATH`,
+          );
+        },
+      );
       const id = uniqueId("d");
       await t.step("a detached task runs", async () => {
         const r = await cd.ctr([

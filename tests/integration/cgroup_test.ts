@@ -30,7 +30,11 @@ function exists(p: string): boolean {
   }
 }
 
+/** Containers a failed assertion could leave running: the last test removes them. */
+const started: string[] = [];
+
 async function createStarted(bundle: string, id: string): Promise<void> {
+  started.push(id);
   const c = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/out`);
   assertEquals(c.code, 0, c.stderr);
   const s = await moat(["start", id]);
@@ -439,5 +443,32 @@ Deno.test({
       assert(!exists(`/sys/fs/cgroup/pids/${id}`) && !exists(`/sys/fs/cgroup/unified/${id}`));
       assert(!exists(`${ROOT}/${id}`));
     }
+  },
+});
+
+Deno.test({
+  name: "cgroups: an exec'd process joins the container's cgroups (ps lists it)",
+  ...root,
+  async fn() {
+    const id = uniqueId("cgexec");
+    await createStarted(makeBundle(["sleep", "60"]), id);
+    const r = record(id);
+    const e = await moat(["exec", id, "cat", "/proc/self/cgroup"]);
+    assertEquals(e.code, 0, e.stderr);
+    const before = JSON.parse((await moat(["ps", "--format", "json", id])).stdout).length;
+    const d = await moatToFile(["exec", "--detach", id, "sleep", "30"], `${WORK}/${id}.exec`);
+    assertEquals(d.code, 0, d.stderr);
+    const after = JSON.parse((await moat(["ps", "--format", "json", id])).stdout).length;
+    assert(after > before, `${before} → ${after}`);
+    await cleanup(id, r.cgroup.created);
+  },
+});
+
+// Keep last.
+Deno.test({
+  name: "cgroups: (cleanup) nothing left running by a failed test above",
+  ...root,
+  async fn() {
+    for (const id of started) await moat(["delete", "--force", id]);
   },
 });
