@@ -1,6 +1,6 @@
 // containerd 1.6 with `ctr`, the runc v2 shim and bin/moat as its runc binary: the calls the
 // shim makes (create/start/exec/kill/delete/ps with --log JSON and pid files) against moat.
-import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, uniqueId } from "../helpers/bundle.ts";
 import { Containerd, have } from "../helpers/engines.ts";
 import { IMAGE } from "../helpers/image.ts";
@@ -84,6 +84,16 @@ Deno.test({
         const r = await cd.ctr(["task", "ps", id]);
         assertEquals(r.code, 0, r.stderr);
         assertStringIncludes(r.stdout, "PID");
+      });
+      await t.step("task pause and resume; task metrics reads the container's cgroup", async () => {
+        assertEquals((await cd.ctr(["task", "pause", id])).code, 0);
+        assertStringIncludes((await cd.ctr(["task", "ls"])).stdout, "PAUSED");
+        assertEquals((await cd.ctr(["task", "resume", id])).code, 0);
+        assertStringIncludes((await cd.ctr(["task", "ls"])).stdout, "RUNNING");
+        const m = await cd.ctr(["task", "metrics", "--format", "json", id]);
+        assertEquals(m.code, 0, m.stderr);
+        const metrics = JSON.parse(m.stdout);
+        assert(JSON.stringify(metrics).includes("memory"), m.stdout.slice(0, 300));
       });
       await t.step("task kill delivers the signal; delete reports the exit status", async () => {
         assertEquals((await cd.ctr(["task", "kill", "-s", "SIGUSR1", id])).code, 0);

@@ -167,3 +167,42 @@ Deno.test({
     assert(r.success);
   },
 });
+
+Deno.test({
+  name: "podman: pause and unpause freeze the container",
+  ...opts,
+  async fn() {
+    const p = await podman();
+    const d = await p.podman([
+      "run",
+      "-d",
+      "--network",
+      "none",
+      IMAGE,
+      "sh",
+      "-c",
+      "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done",
+    ]);
+    assertEquals(d.code, 0, d.stderr);
+    const id = d.stdout.trim();
+    const counter = async () =>
+      Number((await p.podman(["exec", id, "cat", "/tmp/n"])).stdout.trim());
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      assertEquals((await p.podman(["pause", id])).code, 0);
+      const state = await p.podman(["inspect", "--format", "{{.State.Status}}", id]);
+      assertEquals(state.stdout.trim(), "paused");
+      // exec is refused while paused, so read the counter through the host's view of the rootfs
+      const mnt = (await p.podman(["mount", id], false)).stdout.trim();
+      const a = Deno.readTextFileSync(`${mnt}/tmp/n`);
+      await new Promise((r) => setTimeout(r, 300));
+      assertEquals(Deno.readTextFileSync(`${mnt}/tmp/n`), a, "frozen: the counter does not move");
+      assertEquals((await p.podman(["unpause", id])).code, 0);
+      const before = await counter();
+      await new Promise((r) => setTimeout(r, 300));
+      assert((await counter()) > before, "thawed: the counter moves again");
+    } finally {
+      await p.podman(["rm", "-f", "-t", "0", id]);
+    }
+  },
+});
