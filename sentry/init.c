@@ -18,19 +18,6 @@
 
 static int errfd = -1;
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		len -= (size_t)w;
-	}
-}
-
 /* Errors travel as one "E<text>" write (≤ PIPE_BUF, so atomic) on the error pipe. */
 _Noreturn void init_die(const char *fmt, ...)
 {

@@ -34,19 +34,6 @@ struct moat_sock_fprog {
 	void *filter;
 };
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		len -= (size_t)w;
-	}
-}
-
 /* In the init: load the filter; with a listener, wait until the sentry holds it. */
 void seccomp_install(const struct plan *p, int start_rd, int err_wr)
 {

@@ -63,5 +63,6 @@ int userns_for_maps(const struct plan_idmap *uid, size_t nuid, const struct plan
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */
 int fds_close_from(int from);       /* close every fd >= from */
 int fds_cloexec_from(int from);     /* mark every fd >= from close-on-exec */
+void write_all(int fd, const char *buf, size_t len); /* retry short writes and EINTR */
 
 #endif

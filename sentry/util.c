@@ -75,3 +75,16 @@ int fds_cloexec_from(int from)
 		return 0;
 	return fds_walk(from, 1);
 }
+
+void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}

@@ -6,6 +6,10 @@
 // ../shared/tools/bench/bench.sh, it runs here inside a private mount namespace where that
 // controller list is hidden (nothing on the host changes).
 import { busyboxRootfsAt } from "./busybox_rootfs.ts";
+import { defaultSpec } from "../core/bundle/default_spec.ts";
+
+// deno-lint-ignore no-explicit-any
+type SpecObject = Record<string, any>;
 
 const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const work = `${top}/.cache/bench`;
@@ -63,64 +67,14 @@ function makeBundle(): string {
   const bundle = `${work}/bundle`;
   Deno.mkdirSync(bundle, { recursive: true });
   busyboxRootfsAt(`${bundle}/rootfs`);
-  // runc's own default spec, so every runtime gets the same config.
-  const config = {
-    ociVersion: "1.0.2",
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: ["true"],
-      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-      cwd: "/",
-      capabilities: Object.fromEntries(
-        ["bounding", "effective", "permitted"].map((
-          k,
-        ) => [k, ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]]),
-      ),
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: "rootfs", readonly: true },
-    hostname: "bench",
-    mounts: [
-      { destination: "/proc", type: "proc", source: "proc" },
-      {
-        destination: "/dev",
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-      },
-      {
-        destination: "/dev/pts",
-        type: "devpts",
-        source: "devpts",
-        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
-      },
-      {
-        destination: "/dev/shm",
-        type: "tmpfs",
-        source: "shm",
-        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-      },
-      {
-        destination: "/dev/mqueue",
-        type: "mqueue",
-        source: "mqueue",
-        options: ["nosuid", "noexec", "nodev"],
-      },
-      {
-        destination: "/sys",
-        type: "sysfs",
-        source: "sysfs",
-        options: ["nosuid", "noexec", "nodev", "ro"],
-      },
-    ],
-    linux: {
-      namespaces: ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type })),
-      maskedPaths: ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-    },
-  };
+  // The starter config of `moat spec` (runc spec's container) for every runtime alike, without a
+  // terminal, running `true`.
+  const config = defaultSpec() as SpecObject;
+  config.process.terminal = false;
+  config.process.args = ["true"];
+  config.hostname = "bench";
+  // crun 1.8.1 refuses spec versions it does not know; every runtime here knows 1.0.2.
+  config.ociVersion = "1.0.2";
   Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
   return bundle;
 }
