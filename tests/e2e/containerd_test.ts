@@ -47,6 +47,20 @@ Deno.test({
           );
         },
       );
+      await t.step("a bad mount comes back as containerd's error", async () => {
+        const r = await cd.ctr([
+          "run",
+          ...cd.runArgs(),
+          "--rm",
+          "--mount",
+          "type=bind,src=/nonexistent-moat-src,dst=/x,options=rbind:ro",
+          IMAGE,
+          uniqueId("b"),
+          "true",
+        ]);
+        assertEquals(r.code === 0, false);
+        assertStringIncludes(r.stderr, "stat /nonexistent-moat-src: no such file or directory");
+      });
       const id = uniqueId("d");
       await t.step("a detached task runs", async () => {
         const r = await cd.ctr([

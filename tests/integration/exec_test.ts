@@ -141,3 +141,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "exec: --cap adds a capability, --no-new-privs sets the bit",
+  ...root,
+  async fn() {
+    const { id } = await running((s) => (s.process.noNewPrivileges = false));
+    try {
+      const plain = await moat([
+        "exec",
+        id,
+        "grep",
+        "-E",
+        "CapEff|NoNewPrivs",
+        "/proc/self/status",
+      ]);
+      assertStringIncludes(plain.stdout, "NoNewPrivs:\t0");
+      const r = await moat([
+        "exec",
+        "--cap",
+        "CAP_SYS_ADMIN",
+        "--no-new-privs",
+        id,
+        "grep",
+        "-E",
+        "CapEff|NoNewPrivs",
+        "/proc/self/status",
+      ]);
+      // CAP_SYS_ADMIN is bit 21; the default set (AUDIT_WRITE, KILL, NET_BIND_SERVICE) stays.
+      assertStringIncludes(r.stdout, "CapEff:\t0000000020200420");
+      assertStringIncludes(r.stdout, "NoNewPrivs:\t1");
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});

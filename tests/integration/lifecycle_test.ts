@@ -288,3 +288,28 @@ Deno.test({
     assertStringIncludes(new TextDecoder().decode(activated.stdout), "first\nsecond\n2:1\n");
   },
 });
+
+Deno.test({
+  name: "create hands its stdio to the container and keeps no copy: the pipe reaches EOF",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["sh", "-c", "echo from-container"]);
+    const id = uniqueId("eof");
+    // Like an engine: create's stdout is a pipe we read until EOF after start.
+    const child = new Deno.Command(MOAT, {
+      args: ["--root", ROOT, "create", "--bundle", bundle, id],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = (async () => new TextDecoder().decode((await child.output()).stdout))();
+    await waitFor(async () => (await state(id)).json?.status === "created");
+    assertEquals((await moat(["start", id])).code, 0);
+    // EOF arrives only when every copy of the write end is closed: moat, the sentry and the
+    // container's init must all have let go once the container exits.
+    const out = await reader;
+    assertEquals(out, "from-container\n");
+    await waitFor(async () => (await state(id)).json.status === "stopped");
+    assertEquals((await moat(["delete", id])).code, 0);
+  },
+});

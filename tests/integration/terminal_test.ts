@@ -1,8 +1,8 @@
 // process.terminal: a pty inside the container, sent to --console-socket (detached) or relayed
 // by the sentry (foreground run), with runc's refusals for the wrong combinations.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { isRoot, makeBundle, uniqueId, WORK } from "../helpers/bundle.ts";
-import { moat, moatToFile, processesMentioning, waitFor } from "../helpers/moat.ts";
+import { isRoot, makeBundle, MOAT, uniqueId, WORK } from "../helpers/bundle.ts";
+import { moat, moatToFile, processesMentioning, ROOT, waitFor } from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 const RECEIVER = new URL("../helpers/console_receiver.py", import.meta.url).pathname;
@@ -100,5 +100,24 @@ Deno.test({
     assertStringIncludes(missing.stderr, "no such file or directory");
     assertEquals((await moat(["state", id])).code, 1);
     assert(processesMentioning(id).length === 0);
+  },
+});
+
+Deno.test({
+  name: "terminal: a foreground run starts at the size of our terminal",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["sh", "-c", "stty size"], (s) => (s.process.terminal = true));
+    const q = (v: string) => `'${v}'`;
+    const line = `stty rows 33 cols 111; ${MOAT} --root ${q(ROOT)} run --bundle ${q(bundle)} ${
+      uniqueId("size")
+    }`;
+    const r = await new Deno.Command("script", {
+      args: ["-qec", line, "/dev/null"],
+      stdin: "null",
+      stdout: "piped",
+    }).output();
+    assertStringIncludes(new TextDecoder().decode(r.stdout).replaceAll("\r", ""), "33 111\n");
+    assert(r.success);
   },
 });
