@@ -10,8 +10,6 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
-import { recordedHooks, runCreateHooks, runPoststop } from "../hooks/lifecycle.ts";
-import { attachSeccomp } from "../seccomp/attach.ts";
 import { setupContainerCgroups } from "./cgroups.ts";
 
 export interface CreateOptions {
@@ -111,10 +109,15 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       initPid: 0,
       controlSocket,
     };
-    const hooks = recordedHooks(spec);
+    // Hooks and seccomp cost module loads: only containers that use them pay (every CLI call
+    // starts Deno afresh).
+    const hookLib = spec.hooks ? await import("../hooks/lifecycle.ts") : undefined;
+    const hooks = hookLib?.recordedHooks(spec);
     if (hooks) record.hooks = hooks;
     created = record;
-    await attachSeccomp(ctx, spec, plan, record, dir);
+    if (spec.linux?.seccomp) {
+      await (await import("../seccomp/attach.ts")).attachSeccomp(ctx, spec, plan, record, dir);
+    }
     // Cgroups exist and are configured before the sentry starts; it joins them before clone3.
     await setupContainerCgroups(ctx, spec, plan, record, dir);
     // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
@@ -132,7 +135,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
         ctx.store.write(record);
       },
       // prestart, createRuntime: the init waits before pivot_root (core/hooks/lifecycle.ts)
-      plan.attrs?.hookPause ? () => runCreateHooks(ctx, spec, record) : undefined,
+      plan.attrs?.hookPause && hookLib
+        ? () => hookLib.runCreateHooks(ctx, spec, record)
+        : undefined,
     );
     sentry = started;
     record.initPid = initPid;
@@ -145,7 +150,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     if (sentry) await killSentry(sentry);
     destroy(ctx, opts.id);
     // runtime-spec lifecycle: a failed create continues at "destroy", then poststop
-    if (sentry && created) await runPoststop(ctx, created);
+    if (sentry && created?.hooks) {
+      await (await import("../hooks/lifecycle.ts")).runPoststop(ctx, created);
+    }
     throw e;
   } finally {
     lock.release();

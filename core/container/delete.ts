@@ -6,7 +6,6 @@ import type { RuntimeContext } from "./context.ts";
 import { destroy, killContainer } from "./destroy.ts";
 import { currentStatus } from "./status.ts";
 import { signalPaused } from "./cgroup_ops.ts";
-import { runPoststop } from "../hooks/lifecycle.ts";
 
 export async function deleteContainer(
   ctx: RuntimeContext,
@@ -39,7 +38,9 @@ export async function deleteContainer(
     await killContainer(record);
     destroy(ctx, id);
     // after teardown, once: the record is gone, so a retried delete finds nothing to rerun
-    await runPoststop(ctx, record);
+    if (record.hooks?.poststop?.length) {
+      await (await import("../hooks/lifecycle.ts")).runPoststop(ctx, record);
+    }
   } finally {
     lock.release();
   }

@@ -3,7 +3,6 @@ import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
 import { RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
-import { abandonContainer, runPoststart } from "../hooks/lifecycle.ts";
 
 export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {
   const id = ctx.store.lookup(idOrPrefix);
@@ -29,18 +28,22 @@ export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<vo
     if (!ok) {
       // a failed startContainer hook stops the container and destroys it (runtime-spec)
       if (rest.startsWith("error running startContainer hook")) {
-        await abandonContainer(ctx, record);
+        await (await import("../hooks/lifecycle.ts")).abandonContainer(ctx, record);
       }
       throw new RuntimeError(rest);
     }
     record.status = "running";
     ctx.store.write(record);
-    try {
-      await runPoststart(ctx, record);
-    } catch (e) {
-      // runtime-spec 1.3: a poststart failure is fatal; runc SIGKILLs the container
-      await abandonContainer(ctx, record);
-      throw new RuntimeError((e as Error).message);
+    // poststart hooks were recorded at create; containers without them load no hook code
+    if (record.hooks?.poststart?.length) {
+      const hooks = await import("../hooks/lifecycle.ts");
+      try {
+        await hooks.runPoststart(ctx, record);
+      } catch (e) {
+        // runtime-spec 1.3: a poststart failure is fatal; runc SIGKILLs the container
+        await hooks.abandonContainer(ctx, record);
+        throw new RuntimeError((e as Error).message);
+      }
     }
   } finally {
     lock.release();
