@@ -68,16 +68,23 @@ void console_setup_init(const struct plan *p, int sock)
 	if (fchown(peer, (uid_t)p->uid, (gid_t)-1) != 0)
 		init_die("chown pty: %s", errstr(errno));
 
-	/* /dev/console is the pty, as on a real system (bind over an empty file) */
-	int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (cfd >= 0) {
-		close(cfd);
-		char src[64];
-		snprintf(src, sizeof src, "/proc/self/fd/%d", peer);
-		if (mount(src, "/dev/console", NULL, MS_BIND, NULL) != 0)
-			init_die("bind pty to /dev/console: %s", errstr(errno));
-	} else if (errno != EROFS && errno != EACCES && errno != EPERM) {
-		init_die("create /dev/console: %s", errstr(errno));
+	/* /dev/console is the pty, as on a real system (bind over an empty file). Not for exec:
+	 * the container is running and its /dev belongs to it (runc does not touch it either).
+	 * The mount goes on an O_PATH fd of the file we opened, never through a path again. */
+	if (!p->exec) {
+		int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (cfd >= 0) {
+			close(cfd);
+			int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			char src[64], dst[64];
+			snprintf(src, sizeof src, "/proc/self/fd/%d", peer);
+			snprintf(dst, sizeof dst, "/proc/self/fd/%d", target);
+			if (target < 0 || mount(src, dst, NULL, MS_BIND, NULL) != 0)
+				init_die("bind pty to /dev/console: %s", errstr(errno));
+			close(target);
+		} else if (errno != EROFS && errno != EACCES && errno != EPERM) {
+			init_die("create /dev/console: %s", errstr(errno));
+		}
 	}
 
 	if (setsid() < 0)

@@ -376,8 +376,9 @@ static int dec_idmap(struct dec *d, struct plan_idmap **v, size_t *n, const uint
 	}
 	if (rc < 0 || check_required(d, idmap_tags, I_MAX, counts))
 		return -1;
-	/* ids are 32-bit and (uint32_t)-1 is never valid */
-	if (m->size == 0 || m->container + m->size > 0xffffffffULL || m->host + m->size > 0xffffffffULL)
+	/* ids are 32-bit and (uint32_t)-1 is never valid; check each before adding (no wrap) */
+	if (m->container > 0xffffffffULL || m->host > 0xffffffffULL || m->size > 0xffffffffULL ||
+	    m->size == 0 || m->container + m->size > 0xffffffffULL || m->host + m->size > 0xffffffffULL)
 		return fail(d, "id map %llu %llu %llu out of range", (unsigned long long)m->container,
 			    (unsigned long long)m->host, (unsigned long long)m->size);
 	return 0;

@@ -33,6 +33,7 @@
 #define REQ_MAX 256
 
 static struct plan *P;
+static int host_proc; /* defined with the kill --all code below */
 static int pidfd = -1, start_wr = -1, err_rd = -1, listen_fd = -1;
 static pid_t init_pid;
 static int running;         /* start succeeded */
@@ -260,6 +261,7 @@ static void spawn_init(void)
 		if (csp[0] >= 0)
 			close(csp[0]);
 		init_console_fd = csp[1];
+		close(host_proc); /* the container never holds the host's /proc */
 		if (new_userns) {
 			/* nothing may happen in the namespace before its maps exist */
 			char c;
@@ -275,6 +277,12 @@ static void spawn_init(void)
 		init_main(P, start[0], errp[1]);
 	}
 	init_pid = (pid_t)r;
+	/* the init holds the idmapped trees it will move into place; we need them no longer */
+	for (size_t i = 0; i < P->n_mounts; i++)
+		if (P->mounts[i].idmap_tree >= 0) {
+			close(P->mounts[i].idmap_tree);
+			P->mounts[i].idmap_tree = -1;
+		}
 	if (new_userns) {
 		char uerr[256];
 		close(mapsync[0]);
@@ -365,6 +373,12 @@ static void wait_ready(void)
  * is ours, so join the init's net, uts and ipc namespaces. */
 static void join_init_namespaces(void)
 {
+	/* called at the hook pause and again after ready: entering a user namespace we are
+	 * already in is EINVAL, so do it once */
+	static int joined;
+	if (joined)
+		return;
+	joined = 1;
 	int flags = 0;
 	static const int kinds[] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC};
 	for (size_t i = 0; i < 3; i++)
@@ -505,7 +519,6 @@ static void enter_container_mnt(void)
 	const struct plan_ns *mnt = plan_ns_find(P, CLONE_NEWNS);
 	if (!mnt)
 		return;
-	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	const char *slash = strrchr(P->control_socket, '/');
 	char dir[4096];
 	if (slash && (size_t)(slash - P->control_socket) < sizeof dir) {
@@ -517,8 +530,6 @@ static void enter_container_mnt(void)
 	if (host_proc < 0 || state_dir < 0 || setns(pidfd, CLONE_NEWNS) != 0) {
 		/* stay where we are: everything still works but podman top */
 		log_msg("warning", "stay in the host mount namespace: %s", errstr(errno));
-		if (host_proc < 0)
-			host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 }
 
@@ -788,6 +799,11 @@ int main(int argc, char **argv)
 	if (log_open(P->log_path, base) != 0)
 		setup_fail("open log %s: %s", P->log_path, errstr(errno));
 
+	/* kill --all walks the host's /proc by this fd, before and after the sentry enters the
+	 * container's mount namespace */
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host_proc < 0)
+		setup_fail("open /proc: %s", errstr(errno));
 	spawn_init();
 	wait_ready();
 

@@ -31,12 +31,18 @@ static int write_file(const char *path, const char *data, size_t len)
 
 static int write_map(pid_t pid, const char *file, const struct plan_idmap *m, size_t n)
 {
-	static char buf[PLAN_MAX_IDMAPS * 36];
+	static char buf[PLAN_MAX_IDMAPS * 3 * 11 + 1]; /* three 10-digit ids and separators per line */
 	size_t len = 0;
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "%llu %llu %llu\n",
-					(unsigned long long)m[i].container, (unsigned long long)m[i].host,
-					(unsigned long long)m[i].size);
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + len, sizeof buf - len, "%llu %llu %llu\n",
+				 (unsigned long long)m[i].container, (unsigned long long)m[i].host,
+				 (unsigned long long)m[i].size);
+		if (w < 0 || (size_t)w >= sizeof buf - len) {
+			errno = E2BIG;
+			return -1;
+		}
+		len += (size_t)w;
+	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
 	/* the kernel takes the whole map in one write */

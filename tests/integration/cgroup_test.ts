@@ -276,7 +276,8 @@ Deno.test({
     const fifo = `${WORK}/fifo-${uniqueId()}`;
     new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
     const id = uniqueId("cgupd");
-    const hog = "head -c 48m /dev/zero | tail > /dev/null";
+    // dd fills one 48 MiB buffer: a fast, deterministic hog (tail re-grows its buffer slowly)
+    const hog = "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null";
     const bundle = makeBundle(
       [
         "sh",

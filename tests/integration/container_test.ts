@@ -1,8 +1,8 @@
 // Integration tests (root): real containers from the busybox-static bundle, each observing the
 // effect of one part of config.json from inside the container.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
-import { moat, runBundle, waitFor } from "../helpers/moat.ts";
+import { busyboxRootfs, isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
+import { moat, mountsMentioning, runBundle, waitFor } from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
@@ -259,5 +259,40 @@ Deno.test({
       },
     );
     assertEquals(r.stdout, "group\nhostname\nhosts\nnew\n755\n", r.stderr);
+  },
+});
+
+Deno.test({
+  name: "mount destinations through symlinks in the image stay inside the rootfs",
+  ...root,
+  async fn() {
+    // The image plants symlinks pointing at a host directory, absolute and relative: following
+    // them out (CVE-2021-30465 class) would mount on the host.
+    const rootfs = busyboxRootfs();
+    const host = Deno.makeTempDirSync({ prefix: "moat-escape-" });
+    const name = host.split("/").pop()!;
+    const abs = `${rootfs}/esc-abs-${name}`;
+    const rel = `${rootfs}/esc-rel-${name}`;
+    // The same path exists inside the rootfs: resolved in the root, the symlinks lead there.
+    Deno.mkdirSync(`${rootfs}${host}`, { recursive: true });
+    Deno.symlinkSync(host, abs);
+    Deno.symlinkSync(`../../../../../../../../..${host}`, rel);
+    try {
+      const r = await inside(`grep -c '${host}/a\\|${host}/b' /proc/self/mounts`, (s) => {
+        s.mounts.push({ destination: `/esc-abs-${name}/a`, type: "tmpfs", source: "tmpfs" });
+        s.mounts.push({ destination: `/esc-rel-${name}/b`, type: "tmpfs", source: "tmpfs" });
+      });
+      assertEquals(r.code, 0, r.stderr);
+      // both landed inside the rootfs (at <rootfs>/tmp/... as the container sees it)...
+      assertEquals(r.stdout.trim(), "2");
+      // ...and nothing was created or mounted on the host
+      assertEquals([...Deno.readDirSync(host)].length, 0);
+      assertEquals(mountsMentioning(host), []);
+    } finally {
+      Deno.removeSync(abs);
+      Deno.removeSync(rel);
+      Deno.removeSync(`${rootfs}${host}`, { recursive: true });
+      Deno.removeSync(host, { recursive: true });
+    }
   },
 });
