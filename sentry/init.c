@@ -64,6 +64,10 @@ static void join_namespaces(const struct plan *p)
 		if (fds[i] < 0)
 			init_die("open namespace %s: %s", ns->path, errstr(errno));
 	}
+	/* exec: the files are open; if the pid they were opened by is no longer the container's
+	 * init, they may belong to another process: refuse */
+	if (p->exec_target_pid && !proc_is(p->exec_target_pid, p->exec_target_start))
+		init_die("cannot exec in a stopped container");
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		if (fds[i] < 0)
 			continue;

@@ -82,6 +82,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_UID_MAP] = {"UID_MAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
 	[T_GID_MAP] = {"GID_MAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
 	[T_SETGROUPS_DENY] = {"SETGROUPS_DENY", K_U64, 1, 0, 0},
+	[T_EXEC_TARGET] = {"EXEC_TARGET", K_BYTES, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -644,6 +645,15 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
 	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
+	case T_EXEC_TARGET:
+		/* two u64: pid, start time (clock ticks, /proc/<pid>/stat field 22) */
+		if (r->len != 16)
+			return fail(d, "EXEC_TARGET: %u bytes (must be 16)", r->len);
+		p->exec_target_pid = rd64(r->val);
+		p->exec_target_start = rd64(r->val + 8);
+		if (p->exec_target_pid == 0 || p->exec_target_pid > 0x3fffffff)
+			return fail(d, "EXEC_TARGET: pid %llu out of range", (unsigned long long)p->exec_target_pid);
+		return 0;
 	case T_CGROUP_PROCS:
 		/* check_shape bounded the count by PLAN_MAX_CGROUP_PROCS */
 		if (!(p->cgroup_procs[p->n_cgroup_procs] = dupstr(d, r)))

@@ -37,7 +37,10 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	/* 85: `exec` into an existing container (namespaces joined by path, no mounts) */
 	T_EXEC,
 	/* 86-88: a new user namespace's id maps, written by the sentry */
-	T_UID_MAP, T_GID_MAP, T_SETGROUPS_DENY };
+	T_UID_MAP, T_GID_MAP, T_SETGROUPS_DENY,
+	/* 89: exec's target, pid and start time: namespace files opened by path are checked
+	 * against it after opening, so a recycled pid is never joined */
+	T_EXEC_TARGET };
 
 #define PLAN_MAX_IDMAPS 340 /* the kernel's limit per map */
 
@@ -177,6 +180,7 @@ struct plan {
 	struct plan_idmap *uid_maps, *gid_maps;
 	size_t n_uid_maps, n_gid_maps;
 	uint64_t setgroups_deny;
+	uint64_t exec_target_pid, exec_target_start;
 
 	/* cgroups: cgroup.procs files the sentry writes its own pid to before clone3, and a
 	 * cgroup2 directory the init is cloned into (CLONE_INTO_CGROUP) */

@@ -188,6 +188,8 @@ static void spawn_init(void)
 	/* the init must be born in a joined pid namespace: setns here affects children only */
 	if (pidns && pidns->path) {
 		int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && P->exec_target_pid && !proc_is(P->exec_target_pid, P->exec_target_start))
+			setup_fail("cannot exec in a stopped container");
 		if (fd < 0 || setns(fd, CLONE_NEWPID) != 0)
 			setup_fail("join pid namespace %s: %s", pidns->path, errstr(errno));
 		close(fd);

@@ -64,5 +64,6 @@ const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) w
 int fds_close_from(int from);       /* close every fd >= from */
 int fds_cloexec_from(int from);     /* mark every fd >= from close-on-exec */
 void write_all(int fd, const char *buf, size_t len); /* retry short writes and EINTR */
+int proc_is(uint64_t pid, uint64_t start); /* /proc/<pid> started at `start` (no pid reuse) */
 
 #endif

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -87,4 +88,27 @@ void write_all(int fd, const char *buf, size_t len)
 		buf += w;
 		len -= (size_t)w;
 	}
+}
+
+/* 1 if /proc/<pid> is the process that started at `start` (clock ticks since boot), else 0. */
+int proc_is(uint64_t pid, uint64_t start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%llu/stat", (unsigned long long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the command name may hold spaces and parentheses: fields start after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p; field++) /* p is at the space before field 3 */
+		p = strchr(p + 1, ' ');
+	return p && strtoull(p + 1, NULL, 10) == start;
 }

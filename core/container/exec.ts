@@ -55,6 +55,7 @@ export async function exec(
   const plan = buildExecPlan(spec, o.process, {
     id,
     initPid: record.initPid,
+    initStartTime: record.initStartTime ?? 0,
     notifySocket: `${dir}/exec-${tag}.notify`,
     controlSocket,
     logPath: `${dir}/sentry.log`,

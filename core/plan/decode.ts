@@ -344,6 +344,15 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.EXEC:
         p.exec = u64(r) === 1n;
         break;
+      case Tag.EXEC_TARGET: {
+        if (r.value.length !== 16) throw new Error("plan: EXEC_TARGET must be 16 bytes");
+        const v = new DataView(r.value.buffer, r.value.byteOffset, 16);
+        p.execTarget = {
+          pid: Number(v.getBigUint64(0, true)),
+          startTime: Number(v.getBigUint64(8, true)),
+        };
+        break;
+      }
       case Tag.UID_MAP:
         (p.uidMaps ??= []).push(idMap(r));
         break;

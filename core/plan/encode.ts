@@ -173,6 +173,13 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const c of p.cgroupProcs ?? []) w.str(Tag.CGROUP_PROCS, c);
   w.str(Tag.CGROUP_V2_DIR, p.cgroupV2Dir);
   w.flag(Tag.EXEC, p.exec === true);
+  if (p.execTarget) {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, BigInt(p.execTarget.pid), true);
+    v.setBigUint64(8, BigInt(p.execTarget.startTime), true);
+    w.raw(Tag.EXEC_TARGET, b);
+  }
   for (const [tag, maps] of [[Tag.UID_MAP, p.uidMaps], [Tag.GID_MAP, p.gidMaps]] as const) {
     for (const m of maps ?? []) {
       w.nest(tag, (n) => {

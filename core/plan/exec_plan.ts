@@ -21,6 +21,8 @@ const NS_FILE: Record<string, string> = {
 export interface ExecPlanOptions {
   id: string;
   initPid: number;
+  /** The init's start time (clock ticks): the sentry refuses a recycled pid. */
+  initStartTime: number;
   notifySocket: string;
   controlSocket: string;
   logPath?: string;
@@ -42,6 +44,7 @@ export function buildExecPlan(spec: Spec, process: Process, o: ExecPlanOptions):
   return {
     containerId: o.id,
     exec: true,
+    execTarget: { pid: o.initPid, startTime: o.initStartTime },
     ...(terminal ? { terminal } : {}),
     // Unused by an exec plan, but the decoder wants an absolute root.
     rootfs: "/",

@@ -71,6 +71,8 @@ export const Tag = {
   UID_MAP: 86,
   GID_MAP: 87,
   SETGROUPS_DENY: 88,
+  // 89: exec's target (pid and start time), checked after the namespace files are open
+  EXEC_TARGET: 89,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

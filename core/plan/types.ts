@@ -154,6 +154,8 @@ export interface LaunchPlan {
   attrs?: PlanAttrs;
   /** `exec`: join the container's namespaces (all given by path) and set up nothing else. */
   exec?: boolean;
+  /** `exec`: the init whose /proc/<pid>/ns files are joined, with its start time. */
+  execTarget?: { pid: number; startTime: number };
   terminal?: PlanTerminal;
   rootfs: string;
   rootfsReadonly: boolean;

@@ -225,3 +225,34 @@ Deno.test("plan: the TypeScript decoder rejects truncation and unknown tags", ()
   new DataView(bad.buffer).setUint16(12, 999, true);
   assertThrows(() => decodePlan(bad), /unknown tag 999/);
 });
+
+Deno.test("plan: an exec plan joins the init's namespaces and names its target", async () => {
+  const { buildExecPlan } = await import("../../../core/plan/exec_plan.ts");
+  // deno-lint-ignore no-explicit-any
+  const s: any = defaultSpec();
+  s.process.terminal = false;
+  const spec = parseSpec(s);
+  const p = buildExecPlan(spec, spec.process!, {
+    id: "c1",
+    initPid: 4242,
+    initStartTime: 987654,
+    notifySocket: "/run/moat/c1/exec.notify",
+    controlSocket: "/run/moat/c1/exec.sock",
+    preserveFds: 0,
+    capLast: 40,
+  });
+  assertEquals(p.namespaces.map((n) => n.path), [
+    "/proc/4242/ns/pid",
+    "/proc/4242/ns/net",
+    "/proc/4242/ns/ipc",
+    "/proc/4242/ns/uts",
+    "/proc/4242/ns/mnt",
+    "/proc/4242/ns/cgroup",
+  ]);
+  assertEquals(p.mounts, []);
+  const back = decodePlan(encodePlan(p));
+  assertEquals(back.execTarget, { pid: 4242, startTime: 987654 });
+  assertEquals(back.exec, true);
+  const { loadLibmoat } = await import("../../../ffi/libmoat.ts");
+  assertEquals(loadLibmoat().planCheck(encodePlan(p)), null);
+});
