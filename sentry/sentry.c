@@ -52,6 +52,13 @@ struct client {
 static struct client clients[MAX_CLIENTS];
 static size_t n_clients;
 
+/* A start in progress: the init runs startContainer hooks and execs while we keep serving
+ * kill/state/wait; its error pipe is polled and the reply goes to this client (by fd, since
+ * clients move in the array). */
+static int start_pending, start_client = -1;
+static char start_msg[4100];
+static size_t start_len;
+
 /* ---- reporting ---- */
 
 static void notify(const char *line)
@@ -429,6 +436,8 @@ static void reply(struct client *c, const char *fmt, ...)
 	}
 	/* replies are short and each socket is fresh: a non-blocking send does not block,
 	 * and a peer that went away must not take the sentry down (MSG_NOSIGNAL) */
+	if (c->fd < 0)
+		return;
 	ssize_t w = send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
 }
@@ -464,11 +473,37 @@ static void do_start(struct client *c)
 		reply(c, "error %s\n", msg);
 		return;
 	}
-	/* the error pipe is close-on-exec: EOF with nothing written means execve succeeded */
-	size_t n = read_err(msg, sizeof msg);
+	/* the error pipe is close-on-exec: EOF with nothing written means execve succeeded;
+	 * serve() polls it and calls finish_start */
+	start_pending = 1;
+	start_client = c->fd;
+	start_len = 0;
+	c->waiting = 2;
+}
+
+static struct client *client_by_fd(int fd)
+{
+	for (size_t i = 0; i < n_clients; i++)
+		if (clients[i].fd == fd)
+			return &clients[i];
+	return NULL;
+}
+
+/* The start's outcome, once the init closed its error pipe (execve or exit). */
+static void finish_start(void)
+{
+	char *msg = start_msg;
+	size_t n = start_len;
+	msg[n] = 0;
+	start_pending = 0;
 	close(err_rd);
 	err_rd = -1;
-	if (n == 0 && attrs_after_exec(P, init_pid, msg, sizeof msg) != 0) {
+	struct client none = {.fd = -1};
+	struct client *c = client_by_fd(start_client);
+	if (!c)
+		c = &none; /* the caller went away: still finish the transition */
+	c->waiting = 0;
+	if (n == 0 && attrs_after_exec(P, init_pid, msg, sizeof start_msg) != 0) {
 		/* the workload runs already: it must not go on with the wrong CPUs */
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		log_msg("error", "start: %s", msg);
@@ -686,7 +721,7 @@ static int client_readable(struct client *c)
 
 static siginfo_t serve(void)
 {
-	struct pollfd pfd[4 + MAX_CLIENTS];
+	struct pollfd pfd[5 + MAX_CLIENTS];
 	for (;;) {
 		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = pidfd, .events = POLLIN};
@@ -696,12 +731,26 @@ static siginfo_t serve(void)
 		size_t n = n_clients;
 		for (size_t i = 0; i < n; i++)
 			pfd[4 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-		if (poll(pfd, 4 + n, -1) < 0) {
+		pfd[4 + n] = (struct pollfd){.fd = start_pending ? err_rd : -1, .events = POLLIN};
+		if (poll(pfd, 5 + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("error", "poll: %s", errstr(errno));
 			sleep(1);
 			continue;
+		}
+		/* the start's outcome first: an init that failed its execve also exits */
+		if (start_pending && (pfd[4 + n].revents || pfd[1].revents)) {
+			ssize_t r;
+			do
+				r = read(err_rd, start_msg + start_len, sizeof start_msg - 1 - start_len);
+			while (r < 0 && errno == EINTR);
+			if (r > 0)
+				start_len += (size_t)r;
+			if (r <= 0 || start_len >= sizeof start_msg - 1)
+				finish_start();
+			else if (pfd[1].revents)
+				continue; /* more to read before the exit is handled */
 		}
 		if (pfd[1].revents) {
 			siginfo_t si = {0};

@@ -313,3 +313,35 @@ Deno.test({
     assertEquals((await moat(["delete", id])).code, 0);
   },
 });
+
+Deno.test({
+  name: "the sentry keeps answering while a start is in progress (a slow startContainer hook)",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(["echo", "started"], (s) => {
+      s.hooks = { startContainer: [{ path: "/bin/sleep", args: ["sleep", "3"], timeout: 20 }] };
+    });
+    const id = uniqueId("slowstart");
+    assertEquals((await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`)).code, 0);
+    let startDone = false;
+    const starting = moat(["start", id]).then((r) => {
+      startDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    const s = await state(id);
+    assert(!startDone, "start is still waiting for the hook");
+    assertEquals(s.json.status, "created", "state answers during the start");
+    // kill goes through the sentry: it must answer while the start still waits for the 3 s hook
+    // (a sentry blocked in start would answer only when the hook is done)
+    const t0 = Date.now();
+    assertEquals((await moat(["kill", id, "0"])).code, 0);
+    assert(Date.now() - t0 < 1500, `kill took ${Date.now() - t0} ms`);
+    assert(!startDone, "start is still in progress");
+    const r = await starting;
+    assertEquals(r.code, 0, r.stderr);
+    await waitFor(async () => (await state(id)).json.status === "stopped");
+    assertEquals(Deno.readTextFileSync(`${bundle}/o`), "started\n");
+    assertEquals((await moat(["delete", id])).code, 0);
+  },
+});
