@@ -194,6 +194,12 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	if (p->seccomp_early)
 		seccomp_install(p, start_rd, err_wr);
 	creds_apply(p);
+	/* linux.memoryPolicy: inherited across execve, so set it on ourselves last */
+	if (p->has_mempolicy &&
+	    syscall(SYS_set_mempolicy, (int)p->mempolicy_mode,
+		    p->mempolicy_nodes_len ? (const unsigned long *)(const void *)p->mempolicy_nodes : NULL,
+		    (unsigned long)(p->mempolicy_nodes_len * 8 + 1)) != 0)
+		init_die("linux.memoryPolicy: set_mempolicy: %s", errstr(errno));
 	if (cwd_later && chdir(p->cwd) != 0)
 		init_die("chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd, errstr(errno));
 	const char *path = find_executable(p, exe, sizeof exe);

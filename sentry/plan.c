@@ -83,6 +83,8 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_GID_MAP] = {"GID_MAP", K_NEST, PLAN_MAX_IDMAPS, 0, 0},
 	[T_SETGROUPS_DENY] = {"SETGROUPS_DENY", K_U64, 1, 0, 0},
 	[T_EXEC_TARGET] = {"EXEC_TARGET", K_BYTES, 1, 0, 0},
+	[T_MEMPOLICY_MODE] = {"MEMPOLICY_MODE", K_U64, 1, 0, 0},
+	[T_MEMPOLICY_NODES] = {"MEMPOLICY_NODES", K_BYTES, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -645,6 +647,20 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
 	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
+	case T_MEMPOLICY_MODE:
+		/* a mode 0..6 plus the three MPOL_F_* flag bits */
+		if ((v & 7) > 6 || (v & ~(uint64_t)0xe007) != 0)
+			return fail(d, "MEMPOLICY_MODE %#llx is not a mode with MPOL_F_* flags", (unsigned long long)v);
+		p->has_mempolicy = 1;
+		p->mempolicy_mode = v;
+		return 0;
+	case T_MEMPOLICY_NODES:
+		if (r->len > PLAN_MAX_MEMPOLICY_NODES_BYTES || r->len % 8)
+			return fail(d, "MEMPOLICY_NODES: %u bytes (a multiple of 8, at most %d)", r->len,
+				    PLAN_MAX_MEMPOLICY_NODES_BYTES);
+		memcpy(p->mempolicy_nodes, r->val, r->len);
+		p->mempolicy_nodes_len = r->len;
+		return 0;
 	case T_EXEC_TARGET:
 		/* two u64: pid, start time (clock ticks, /proc/<pid>/stat field 22) */
 		if (r->len != 16)

@@ -40,7 +40,11 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	T_UID_MAP, T_GID_MAP, T_SETGROUPS_DENY,
 	/* 89: exec's target, pid and start time: namespace files opened by path are checked
 	 * against it after opening, so a recycled pid is never joined */
-	T_EXEC_TARGET };
+	T_EXEC_TARGET,
+	/* 90-91: linux.memoryPolicy, set_mempolicy(mode|flags, nodes) before execve */
+	T_MEMPOLICY_MODE = 90, T_MEMPOLICY_NODES };
+
+#define PLAN_MAX_MEMPOLICY_NODES_BYTES 128 /* 1024 NUMA nodes */
 
 #define PLAN_MAX_IDMAPS 340 /* the kernel's limit per map */
 
@@ -181,6 +185,10 @@ struct plan {
 	size_t n_uid_maps, n_gid_maps;
 	uint64_t setgroups_deny;
 	uint64_t exec_target_pid, exec_target_start;
+	int has_mempolicy;
+	uint64_t mempolicy_mode;           /* MPOL_* | MPOL_F_* flags */
+	uint8_t mempolicy_nodes[PLAN_MAX_MEMPOLICY_NODES_BYTES];
+	size_t mempolicy_nodes_len;
 
 	/* cgroups: cgroup.procs files the sentry writes its own pid to before clone3, and a
 	 * cgroup2 directory the init is cloned into (CLONE_INTO_CGROUP) */

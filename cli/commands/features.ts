@@ -3,7 +3,7 @@
 // combined, so nothing else is printed.
 import { MOUNT_OPTION_NAMES } from "../../core/plan/mount_options.ts";
 import { seccompFeatures } from "../../core/seccomp/features.ts";
-import { CAPABILITIES } from "../../core/spec/tables.ts";
+import { CAPABILITIES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from "../../core/spec/tables.ts";
 import type { Command } from "./command.ts";
 
 /** Namespace types moat can create or join. */
@@ -30,6 +30,11 @@ export function featuresDocument(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
+      memoryPolicy: {
+        modes: Object.keys(MEMORY_POLICY_MODES),
+        flags: Object.keys(MEMORY_POLICY_FLAGS),
+      },
+      netDevices: { enabled: false },
       // idmapped bind mounts (mounts[].uidMappings, idmap/ridmap): CRI reads this with "user"
       mountExtensions: { idmap: { enabled: true } },
     },

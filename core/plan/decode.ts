@@ -344,6 +344,12 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.EXEC:
         p.exec = u64(r) === 1n;
         break;
+      case Tag.MEMPOLICY_MODE:
+        (p.memoryPolicy ??= { mode: 0, nodes: new Uint8Array(0) }).mode = num(r);
+        break;
+      case Tag.MEMPOLICY_NODES:
+        (p.memoryPolicy ??= { mode: 0, nodes: new Uint8Array(0) }).nodes = r.value.slice();
+        break;
       case Tag.EXEC_TARGET: {
         if (r.value.length !== 16) throw new Error("plan: EXEC_TARGET must be 16 bytes");
         const v = new DataView(r.value.buffer, r.value.byteOffset, 16);

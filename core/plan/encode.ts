@@ -173,6 +173,10 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const c of p.cgroupProcs ?? []) w.str(Tag.CGROUP_PROCS, c);
   w.str(Tag.CGROUP_V2_DIR, p.cgroupV2Dir);
   w.flag(Tag.EXEC, p.exec === true);
+  if (p.memoryPolicy) {
+    w.u64(Tag.MEMPOLICY_MODE, p.memoryPolicy.mode);
+    if (p.memoryPolicy.nodes.length) w.raw(Tag.MEMPOLICY_NODES, p.memoryPolicy.nodes);
+  }
   if (p.execTarget) {
     const b = new Uint8Array(16);
     const v = new DataView(b.buffer);

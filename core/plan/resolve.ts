@@ -9,7 +9,10 @@ import { parseMountOptions, propagationFlags } from "./mount_options.ts";
 import { emptyAttrs, resolveAttrs } from "./process_attrs.ts";
 import type { LaunchPlan, PlanDevice, PlanMount, PlanSymlink, PlanTerminal } from "./types.ts";
 
-export class PlanError extends Error {}
+import { PlanError } from "./errors.ts";
+import { planMemoryPolicy } from "./memory_policy.ts";
+
+export { PlanError };
 
 export interface PlanOptions {
   id: string;
@@ -158,8 +161,12 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   const attrs = resolveAttrs(spec, { id: opts.id, bundle: opts.bundle }, namespaces, host);
   const terminal = planTerminal(process.terminal === true, process.consoleSize, opts);
 
+  unsupported(linux, host);
+  const memoryPolicy = planMemoryPolicy(linux.memoryPolicy);
+
   return {
     containerId: opts.id,
+    ...(memoryPolicy ? { memoryPolicy } : {}),
     ...userns.maps,
     ...(terminal ? { terminal } : {}),
     rootfs,
@@ -185,6 +192,24 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
     ...(emptyAttrs(attrs) ? {} : { attrs }),
   };
+}
+
+/**
+ * Fields of runtime-spec 1.3 that moat does not implement yet: refusing them is better than a
+ * container that silently lacks them.
+ */
+function unsupported(linux: NonNullable<Spec["linux"]>, host: HostFacts): void {
+  if (linux.intelRdt) {
+    const why = host.kind("/sys/fs/resctrl/info") === "dir"
+      ? "Intel RDT is not supported by moat yet"
+      : "resctrl is not mounted on this host";
+    throw new PlanError(`linux.intelRdt: ${why}`);
+  }
+  if (linux.netDevices && Object.keys(linux.netDevices).length > 0) {
+    throw new PlanError(
+      "linux.netDevices: moving host network devices is not supported by moat yet",
+    );
+  }
 }
 
 /**

@@ -73,6 +73,9 @@ export const Tag = {
   SETGROUPS_DENY: 88,
   // 89: exec's target (pid and start time), checked after the namespace files are open
   EXEC_TARGET: 89,
+  // 90-91: linux.memoryPolicy
+  MEMPOLICY_MODE: 90,
+  MEMPOLICY_NODES: 91,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

@@ -1,0 +1,66 @@
+// linux.memoryPolicy (runtime-spec 1.3) applied with set_mempolicy before execve, and the 1.3
+// fields moat refuses rather than silently ignoring.
+import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
+import { moat, moatToFile, processesMentioning, runBundle } from "../helpers/moat.ts";
+
+const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "memoryPolicy: the process runs with the configured NUMA policy",
+  ...root,
+  async fn() {
+    // numa_maps shows the policy of every mapping; the stack inherits the task's policy.
+    const bind = makeBundle(["sh", "-c", "grep ' stack ' /proc/self/numa_maps"], (s) => {
+      s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_STATIC_NODES"] };
+    });
+    const r = await runBundle(bind, uniqueId("mpol"));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, / bind=static:0 stack /);
+    const plain = await runBundle(
+      makeBundle(["sh", "-c", "grep ' stack ' /proc/self/numa_maps"]),
+      uniqueId("mpol"),
+    );
+    assertMatch(plain.stdout, / default stack /);
+  },
+});
+
+Deno.test({
+  name: "memoryPolicy, intelRdt, netDevices: clear refusals, nothing left",
+  ...root,
+  async fn() {
+    // deno-lint-ignore no-explicit-any
+    const cases: Array<[(s: Record<string, any>) => void, string]> = [
+      [
+        (s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" }),
+        "linux.memoryPolicy.nodes: MPOL_BIND needs at least one node",
+      ],
+      [
+        (s) => (s.linux.memoryPolicy = { mode: "MPOL_LOCAL", nodes: "0" }),
+        "linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes",
+      ],
+      [(s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "5000" }), "outside 0-1023"],
+      [
+        (s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "7" }),
+        "linux.memoryPolicy: set_mempolicy: invalid argument",
+      ],
+      [
+        (s) => (s.linux.intelRdt = { closID: "x" }),
+        "linux.intelRdt: resctrl is not mounted on this host",
+      ],
+      [
+        (s) => (s.linux.netDevices = { eth9: {} }),
+        "linux.netDevices: moving host network devices is not supported by moat yet",
+      ],
+    ];
+    for (const [edit, msg] of cases) {
+      const bundle = makeBundle(["true"], edit);
+      const id = uniqueId("refuse");
+      const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
+      assertEquals(r.code, 1, msg);
+      assertStringIncludes(r.stderr, msg);
+      assertEquals((await moat(["state", id])).code, 1);
+      assertEquals(processesMentioning(id), []);
+    }
+  },
+});
