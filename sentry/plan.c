@@ -85,6 +85,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_EXEC_TARGET] = {"EXEC_TARGET", K_BYTES, 1, 0, 0},
 	[T_MEMPOLICY_MODE] = {"MEMPOLICY_MODE", K_U64, 1, 0, 0},
 	[T_MEMPOLICY_NODES] = {"MEMPOLICY_NODES", K_BYTES, 1, 0, 0},
+	[T_NET_DEVICE] = {"NET_DEVICE", K_NEST, PLAN_MAX_NET_DEVICES, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -529,6 +530,32 @@ static int dec_rlimit(struct dec *d, struct plan_rlimit *l, const uint8_t *buf, 
 	return 0;
 }
 
+enum { ND_NAME = 1, ND_NEWNAME, ND_MAX = ND_NEWNAME };
+static const struct tagspec netdev_tags[ND_MAX + 1] = {
+	[ND_NAME] = {"ND_NAME", K_STR, 1, 1, 15},
+	[ND_NEWNAME] = {"ND_NEWNAME", K_STR, 1, 0, 15},
+};
+
+static int dec_netdev(struct dec *d, struct plan_netdev *v, const uint8_t *buf, size_t len)
+{
+	unsigned counts[ND_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, netdev_tags, ND_MAX, counts, &r))
+			return -1;
+		char **slot = r.tag == ND_NAME ? &v->name : &v->newname;
+		if (!(*slot = dupstr(d, &r)))
+			return -1;
+		if (!(*slot)[0] || strchr(*slot, '/'))
+			return fail(d, "network device name \"%s\" is not valid", *slot);
+	}
+	if (rc < 0 || check_required(d, netdev_tags, ND_MAX, counts))
+		return -1;
+	return 0;
+}
+
 /* tags 60-79: hooks and process attributes */
 #include "plan_attrs.inc"
 
@@ -647,6 +674,8 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
 	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
+	case T_NET_DEVICE:
+		return dec_netdev(d, &p->netdevs[p->n_netdevs++], r->val, r->len);
 	case T_MEMPOLICY_MODE:
 		/* a mode 0..6 plus the three MPOL_F_* flag bits */
 		if ((v & 7) > 6 || (v & ~(uint64_t)0xe007) != 0)
@@ -845,6 +874,10 @@ void plan_free(struct plan *p)
 	free(p->console_socket);
 	free(p->uid_maps);
 	free(p->gid_maps);
+	for (size_t i = 0; i < p->n_netdevs; i++) {
+		free(p->netdevs[i].name);
+		free(p->netdevs[i].newname);
+	}
 	free(p->seccomp_bpf);
 	free(p->seccomp_listener_path);
 	free(p->seccomp_listener_state);

@@ -42,7 +42,15 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	 * against it after opening, so a recycled pid is never joined */
 	T_EXEC_TARGET,
 	/* 90-91: linux.memoryPolicy, set_mempolicy(mode|flags, nodes) before execve */
-	T_MEMPOLICY_MODE = 90, T_MEMPOLICY_NODES };
+	T_MEMPOLICY_MODE = 90, T_MEMPOLICY_NODES,
+	/* 92: linux.netDevices, one nest per device: ND_NAME (host), ND_NEWNAME (optional) */
+	T_NET_DEVICE };
+
+#define PLAN_MAX_NET_DEVICES 32
+
+struct plan_netdev {
+	char *name, *newname;
+};
 
 #define PLAN_MAX_MEMPOLICY_NODES_BYTES 128 /* 1024 NUMA nodes */
 
@@ -185,6 +193,8 @@ struct plan {
 	size_t n_uid_maps, n_gid_maps;
 	uint64_t setgroups_deny;
 	uint64_t exec_target_pid, exec_target_start;
+	struct plan_netdev netdevs[PLAN_MAX_NET_DEVICES];
+	size_t n_netdevs;
 	int has_mempolicy;
 	uint64_t mempolicy_mode;           /* MPOL_* | MPOL_F_* flags */
 	uint8_t mempolicy_nodes[PLAN_MAX_MEMPOLICY_NODES_BYTES];

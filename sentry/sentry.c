@@ -292,6 +292,22 @@ static void spawn_init(void)
 			close(P->mounts[i].idmap_tree);
 			P->mounts[i].idmap_tree = -1;
 		}
+	/* linux.netDevices: moved while we are still in the host's network namespace */
+	if (P->n_netdevs) {
+		char path[64], nerr[256];
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)r);
+		int nfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nfd < 0) {
+			kill_init();
+			setup_fail("open %s: %s", path, errstr(errno));
+		}
+		for (size_t i = 0; i < P->n_netdevs; i++)
+			if (netdev_move(P->netdevs[i].name, P->netdevs[i].newname, nfd, nerr, sizeof nerr) != 0) {
+				kill_init();
+				setup_fail("%s", nerr);
+			}
+		close(nfd);
+	}
 	if (new_userns) {
 		char uerr[256];
 		close(mapsync[0]);

@@ -59,6 +59,9 @@ void userns_become_root(void);
 int userns_for_maps(const struct plan_idmap *uid, size_t nuid, const struct plan_idmap *gid,
 		    size_t ngid, char *err, size_t errlen);
 
+/* netdev.c: linux.netDevices, moved into the container's network namespace by the sentry. */
+int netdev_move(const char *name, const char *newname, int netns_fd, char *err, size_t errlen);
+
 /* util.c */
 const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) wording */
 int fds_close_from(int from);       /* close every fd >= from */

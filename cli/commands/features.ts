@@ -34,7 +34,7 @@ export function featuresDocument(): Record<string, unknown> {
         modes: Object.keys(MEMORY_POLICY_MODES),
         flags: Object.keys(MEMORY_POLICY_FLAGS),
       },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
       // idmapped bind mounts (mounts[].uidMappings, idmap/ridmap): CRI reads this with "user"
       mountExtensions: { idmap: { enabled: true } },
     },

@@ -4,6 +4,7 @@ import {
   DeviceTag,
   IdMapTag,
   MountTag,
+  NetDeviceTag,
   NsTag,
   PLAN_MAGIC,
   PLAN_VERSION,
@@ -344,6 +345,16 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.EXEC:
         p.exec = u64(r) === 1n;
         break;
+      case Tag.NET_DEVICE: {
+        const d: { name: string; newName?: string } = { name: "" };
+        for (const n of records(r.value, "net device")) {
+          if (n.tag === NetDeviceTag.NAME) d.name = str(n);
+          else if (n.tag === NetDeviceTag.NEWNAME) d.newName = str(n);
+          else throw new Error(`plan: net device: unknown tag ${n.tag}`);
+        }
+        (p.netDevices ??= []).push(d);
+        break;
+      }
       case Tag.MEMPOLICY_MODE:
         (p.memoryPolicy ??= { mode: 0, nodes: new Uint8Array(0) }).mode = num(r);
         break;

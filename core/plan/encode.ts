@@ -3,6 +3,7 @@ import {
   DeviceTag,
   IdMapTag,
   MountTag,
+  NetDeviceTag,
   NsTag,
   PLAN_MAGIC,
   PLAN_VERSION,
@@ -173,6 +174,12 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
   for (const c of p.cgroupProcs ?? []) w.str(Tag.CGROUP_PROCS, c);
   w.str(Tag.CGROUP_V2_DIR, p.cgroupV2Dir);
   w.flag(Tag.EXEC, p.exec === true);
+  for (const d of p.netDevices ?? []) {
+    w.nest(Tag.NET_DEVICE, (n) => {
+      n.str(NetDeviceTag.NAME, d.name);
+      n.str(NetDeviceTag.NEWNAME, d.newName);
+    });
+  }
   if (p.memoryPolicy) {
     w.u64(Tag.MEMPOLICY_MODE, p.memoryPolicy.mode);
     if (p.memoryPolicy.nodes.length) w.raw(Tag.MEMPOLICY_NODES, p.memoryPolicy.nodes);

@@ -166,6 +166,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
 
   return {
     containerId: opts.id,
+    ...netDevices(linux, isNew("network"), host),
     ...(memoryPolicy ? { memoryPolicy } : {}),
     ...userns.maps,
     ...(terminal ? { terminal } : {}),
@@ -205,11 +206,40 @@ function unsupported(linux: NonNullable<Spec["linux"]>, host: HostFacts): void {
       : "resctrl is not mounted on this host";
     throw new PlanError(`linux.intelRdt: ${why}`);
   }
-  if (linux.netDevices && Object.keys(linux.netDevices).length > 0) {
-    throw new PlanError(
-      "linux.netDevices: moving host network devices is not supported by moat yet",
-    );
-  }
+}
+
+/**
+ * linux.netDevices: host interfaces moved into the container's new network namespace, renamed
+ * when asked; the sentry does it with netlink before the init runs anything.
+ */
+function netDevices(
+  linux: NonNullable<Spec["linux"]>,
+  newNet: boolean,
+  host: HostFacts,
+): { netDevices?: { name: string; newName?: string }[] } {
+  const entries = Object.entries(linux.netDevices ?? {});
+  if (!entries.length) return {};
+  if (!newNet) throw new PlanError("linux.netDevices: requires a new network namespace");
+  const valid = (n: string) => /^[^/\s:]{1,15}$/.test(n) && n !== "." && n !== "..";
+  const inside = new Set<string>();
+  return {
+    netDevices: entries.map(([name, d]) => {
+      const path = `linux.netDevices[${JSON.stringify(name)}]`;
+      if (!valid(name)) throw new PlanError(`${path}: invalid interface name`);
+      if (d.name !== undefined && !valid(d.name)) {
+        throw new PlanError(`${path}.name: invalid interface name`);
+      }
+      const target = d.name || name;
+      if (inside.has(target)) {
+        throw new PlanError(`${path}: "${target}" is used twice in the container`);
+      }
+      inside.add(target);
+      if (host.kind(`/sys/class/net/${name}`) === "missing") {
+        throw new PlanError(`${path}: no such network device on the host`);
+      }
+      return d.name && d.name !== name ? { name, newName: d.name } : { name };
+    }),
+  };
 }
 
 /**

@@ -76,6 +76,8 @@ export const Tag = {
   // 90-91: linux.memoryPolicy
   MEMPOLICY_MODE: 90,
   MEMPOLICY_NODES: 91,
+  // 92: linux.netDevices (nest: NetDeviceTag)
+  NET_DEVICE: 92,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;
@@ -128,6 +130,7 @@ export const DeviceTag = {
   BIND: 7,
   HOST_PATH: 8,
 } as const;
+export const NetDeviceTag = { NAME: 1, NEWNAME: 2 } as const;
 export const IdMapTag = { CONTAINER: 1, HOST: 2, SIZE: 3 } as const;
 export const SymlinkTag = { TARGET: 1, PATH: 2 } as const;
 export const RlimitTag = { TYPE: 1, SOFT: 2, HARD: 3 } as const;

@@ -144,6 +144,8 @@ export interface PlanIdMap {
 
 export interface LaunchPlan {
   containerId: string;
+  /** linux.netDevices: host interfaces the sentry moves into the new network namespace. */
+  netDevices?: { name: string; newName?: string }[];
   /** linux.memoryPolicy: set_mempolicy mode (with MPOL_F_* flags) and node bitmask. */
   memoryPolicy?: { mode: number; nodes: Uint8Array };
   /** A new user namespace's maps, written by the sentry before the init does anything. */

@@ -136,5 +136,5 @@ Deno.test("cli: features is the OCI features document engines parse (stdout only
   assert(f.linux.seccomp.operators.includes("SCMP_CMP_MASKED_EQ"));
   assert(f.linux.capabilities.includes("CAP_SYS_ADMIN"));
   assert(f.linux.memoryPolicy.modes.includes("MPOL_BIND"));
-  assertEquals(f.linux.netDevices.enabled, false);
+  assertEquals(f.linux.netDevices.enabled, true);
 });

@@ -1,5 +1,5 @@
-// linux.memoryPolicy (runtime-spec 1.3) applied with set_mempolicy before execve, and the 1.3
-// fields moat refuses rather than silently ignoring.
+// runtime-spec 1.3 additions: linux.memoryPolicy (set_mempolicy before execve), linux.netDevices
+// (host interfaces moved into the container), and intelRdt, refused rather than ignored.
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
 import { moat, moatToFile, processesMentioning, runBundle } from "../helpers/moat.ts";
@@ -50,7 +50,7 @@ Deno.test({
       ],
       [
         (s) => (s.linux.netDevices = { eth9: {} }),
-        "linux.netDevices: moving host network devices is not supported by moat yet",
+        `linux.netDevices["eth9"]: no such network device on the host`,
       ],
     ];
     for (const [edit, msg] of cases) {
@@ -61,6 +61,44 @@ Deno.test({
       assertStringIncludes(r.stderr, msg);
       assertEquals((await moat(["state", id])).code, 1);
       assertEquals(processesMentioning(id), []);
+    }
+  },
+});
+
+Deno.test({
+  name: "netDevices: a host interface moves into the container, renamed",
+  ...root,
+  async fn() {
+    const host = `mv${Deno.pid % 100000}`;
+    const peer = `${host}p`;
+    const ip = (args: string[]) =>
+      new Deno.Command("ip", { args, stdout: "null", stderr: "null" }).output();
+    assertEquals((await ip(["link", "add", host, "type", "veth", "peer", "name", peer])).code, 0);
+    try {
+      const bundle = makeBundle(["sh", "-c", "ls /sys/class/net | sort | tr '\\n' ' '"], (s) => {
+        s.linux.netDevices = { [host]: { name: "eth7" } };
+      });
+      const r = await runBundle(bundle, uniqueId("netdev"));
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.stdout.trim(), "eth7 lo");
+      // it left the host while the container had it; a veth dies with the container's namespace
+      const gone = await ip(["link", "show", peer]);
+      assertEquals(gone.code, 1, "the veth pair went away with the container's network namespace");
+      // without a network namespace of its own the container cannot take devices
+      const shared = makeBundle(["true"], (s) => {
+        s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) =>
+          n.type !== "network"
+        );
+        s.linux.netDevices = { lo: {} };
+      });
+      const refused = await moatToFile(
+        ["create", "--bundle", shared, uniqueId("netdev")],
+        `${shared}/o`,
+      );
+      assertEquals(refused.code, 1);
+      assertStringIncludes(refused.stderr, "linux.netDevices: requires a new network namespace");
+    } finally {
+      await ip(["link", "del", host]);
     }
   },
 });
