@@ -1,5 +1,5 @@
 // Runs bin/moat as engines do and captures what they would see.
-import { MOAT, WORK } from "./bundle.ts";
+import { makeBundle, MOAT, type SpecObject, uniqueId, WORK } from "./bundle.ts";
 
 export const ROOT = `${WORK}/state`;
 
@@ -79,5 +79,24 @@ export async function waitFor(pred: () => boolean | Promise<boolean>, ms = 5000)
   while (!(await pred())) {
     if (Date.now() > end) throw new Error("timed out waiting for a condition");
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Bad input must fail `create` with `msg` in the error, exit 1, and leave no state and no
+ * process behind: checked for each case on a fresh bundle.
+ */
+export async function assertCreateRefused(
+  cases: Array<[(spec: SpecObject) => void, string]>,
+): Promise<void> {
+  for (const [edit, msg] of cases) {
+    const bundle = makeBundle(["true"], edit);
+    const id = uniqueId("refuse");
+    const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
+    if (r.code !== 1 || !r.stderr.includes(msg)) {
+      throw new Error(`expected exit 1 with "${msg}", got ${r.code}: ${r.stderr}`);
+    }
+    if ((await moat(["state", id])).code !== 1) throw new Error(`${id}: state left behind`);
+    if (processesMentioning(id).length) throw new Error(`${id}: processes left behind`);
   }
 }

@@ -2,7 +2,7 @@
 // (host interfaces moved into the container), and intelRdt, refused rather than ignored.
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, uniqueId } from "../helpers/bundle.ts";
-import { moat, moatToFile, processesMentioning, runBundle } from "../helpers/moat.ts";
+import { assertCreateRefused, moatToFile, runBundle } from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
@@ -53,15 +53,7 @@ Deno.test({
         `linux.netDevices["eth9"]: no such network device on the host`,
       ],
     ];
-    for (const [edit, msg] of cases) {
-      const bundle = makeBundle(["true"], edit);
-      const id = uniqueId("refuse");
-      const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
-      assertEquals(r.code, 1, msg);
-      assertStringIncludes(r.stderr, msg);
-      assertEquals((await moat(["state", id])).code, 1);
-      assertEquals(processesMentioning(id), []);
-    }
+    await assertCreateRefused(cases);
   },
 });
 

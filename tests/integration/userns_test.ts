@@ -2,7 +2,7 @@
 // anything; root inside is an unprivileged id outside; devices are bound from the host.
 import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, MOAT, type SpecObject, uniqueId } from "../helpers/bundle.ts";
-import { moat, moatToFile, processesMentioning, runBundle } from "../helpers/moat.ts";
+import { assertCreateRefused, moat, moatToFile, runBundle } from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
@@ -88,15 +88,7 @@ Deno.test({
         s.linux.uidMappings.push({ containerID: 10, hostID: 300000, size: 5 });
       }, "write uid_map of the container init: invalid argument"],
     ];
-    for (const [edit, msg] of cases) {
-      const bundle = makeBundle(["true"], edit);
-      const id = uniqueId("badmap");
-      const r = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/o`);
-      assertEquals(r.code, 1, msg);
-      assertStringIncludes(r.stderr, msg);
-      assertEquals((await moat(["state", id])).code, 1);
-      assertEquals(processesMentioning(id), []);
-    }
+    await assertCreateRefused(cases);
   },
 });
 
