@@ -11,7 +11,7 @@ import {
   SymlinkTag,
   Tag,
 } from "./tags.ts";
-import type { LaunchPlan } from "./types.ts";
+import type { LaunchPlan, PlanIdMap } from "./types.ts";
 import { encodeAttrs } from "./attrs_codec.ts";
 
 const utf8 = new TextEncoder();
@@ -73,6 +73,17 @@ class RecordWriter {
   }
 }
 
+/** Id maps (a user namespace's, or an idmapped mount's): one nest per line of the map. */
+function idMaps(w: RecordWriter, tag: number, maps: readonly PlanIdMap[]): void {
+  for (const m of maps) {
+    w.nest(tag, (e) => {
+      e.u64(IdMapTag.CONTAINER, m.containerID);
+      e.u64(IdMapTag.HOST, m.hostID);
+      e.u64(IdMapTag.SIZE, m.size);
+    });
+  }
+}
+
 export function encodePlan(p: LaunchPlan): Uint8Array {
   const w = new RecordWriter();
   w.str(Tag.CONTAINER_ID, p.containerId);
@@ -100,20 +111,8 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
       n.u64(MountTag.CREATE, m.createFile ? 1 : 0);
       if (m.copyUp) n.u64(MountTag.COPYUP, 1);
       if (m.idmap) {
-        for (
-          const [tag, maps] of [[MountTag.UIDMAP, m.idmap.uidMaps], [
-            MountTag.GIDMAP,
-            m.idmap.gidMaps,
-          ]] as const
-        ) {
-          for (const x of maps) {
-            n.nest(tag, (e) => {
-              e.u64(IdMapTag.CONTAINER, x.containerID);
-              e.u64(IdMapTag.HOST, x.hostID);
-              e.u64(IdMapTag.SIZE, x.size);
-            });
-          }
-        }
+        idMaps(n, MountTag.UIDMAP, m.idmap.uidMaps);
+        idMaps(n, MountTag.GIDMAP, m.idmap.gidMaps);
         n.flag(MountTag.IDMAP_RECURSIVE, m.idmap.recursive);
       }
       if (m.rattrSet) n.u64(MountTag.RATTR_SET, m.rattrSet);
@@ -191,15 +190,8 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
     v.setBigUint64(8, BigInt(p.execTarget.startTime), true);
     w.raw(Tag.EXEC_TARGET, b);
   }
-  for (const [tag, maps] of [[Tag.UID_MAP, p.uidMaps], [Tag.GID_MAP, p.gidMaps]] as const) {
-    for (const m of maps ?? []) {
-      w.nest(tag, (n) => {
-        n.u64(IdMapTag.CONTAINER, m.containerID);
-        n.u64(IdMapTag.HOST, m.hostID);
-        n.u64(IdMapTag.SIZE, m.size);
-      });
-    }
-  }
+  idMaps(w, Tag.UID_MAP, p.uidMaps ?? []);
+  idMaps(w, Tag.GID_MAP, p.gidMaps ?? []);
   w.flag(Tag.SETGROUPS_DENY, p.setgroupsDeny === true);
   if (p.seccomp) {
     w.raw(Tag.SECCOMP_BPF, p.seccomp.bpf);

@@ -1,27 +1,13 @@
 // Fuzz loop over the C decoder (through libmoat): random and mutated plans must be rejected or
 // accepted, never crash the process, and agree with the TypeScript decoder on valid input.
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { defaultSpec } from "../../../core/bundle/default_spec.ts";
 import { decodePlan } from "../../../core/plan/decode.ts";
 import { encodePlan } from "../../../core/plan/encode.ts";
-import { buildPlan } from "../../../core/plan/resolve.ts";
-import { parseSpec } from "../../../core/spec/mod.ts";
 import { loadLibmoat } from "../../../ffi/libmoat.ts";
-import { fakeHost } from "./fixtures.ts";
+import { planOf } from "./fixtures.ts";
 
 function validPlan(): Uint8Array {
-  // deno-lint-ignore no-explicit-any
-  const s: any = defaultSpec();
-  s.process.terminal = false;
-  return encodePlan(buildPlan(parseSpec(s), {
-    id: "fuzz",
-    bundle: "/bundle",
-    notifySocket: "/run/moat/fuzz/notify.sock",
-    controlSocket: "/run/moat/fuzz/sentry.sock",
-    noPivot: false,
-    noNewKeyring: false,
-    preserveFds: 0,
-  }, fakeHost()));
+  return encodePlan(planOf());
 }
 
 // A small deterministic PRNG so a failure is reproducible from the printed seed.

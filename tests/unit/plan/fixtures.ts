@@ -1,4 +1,8 @@
+import { defaultSpec } from "../../../core/bundle/default_spec.ts";
 import type { HostFacts } from "../../../core/plan/host.ts";
+import { buildPlan } from "../../../core/plan/resolve.ts";
+import type { LaunchPlan } from "../../../core/plan/types.ts";
+import { parseSpec } from "../../../core/spec/mod.ts";
 import { parseMountinfoCgroups, parseProcCgroup } from "../../../core/plan/host.ts";
 
 // A hybrid host like these machines: v1 controllers plus hugetlb on the unified cgroup2.
@@ -19,4 +23,25 @@ export function fakeHost(kinds: Record<string, "dir" | "file"> = {}): HostFacts 
     ownCgroups: () => parseProcCgroup(HYBRID_SELF),
     kind: (p) => kinds[p] ?? (p.startsWith("/bundle/rootfs") ? "dir" : "missing"),
   };
+}
+
+/** The CLI-side options every planning test uses. */
+export const PLAN_OPTS = {
+  id: "c1",
+  bundle: "/bundle",
+  notifySocket: "/run/moat/c1/notify.sock",
+  controlSocket: "/run/moat/c1/sentry.sock",
+  noPivot: false,
+  noNewKeyring: false,
+  preserveFds: 0,
+};
+
+/** The plan of `moat spec`'s config (without a terminal), adjusted by `edit`, on the fake host. */
+// deno-lint-ignore no-explicit-any
+export function planOf(edit?: (s: any) => void): LaunchPlan {
+  // deno-lint-ignore no-explicit-any
+  const s: any = defaultSpec();
+  s.process.terminal = false;
+  edit?.(s);
+  return buildPlan(parseSpec(s), PLAN_OPTS, fakeHost());
 }

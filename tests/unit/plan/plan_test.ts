@@ -6,26 +6,10 @@ import { buildPlan, containerPath } from "../../../core/plan/resolve.ts";
 import { parseSpec } from "../../../core/spec/mod.ts";
 import { MS } from "../../../core/linux/consts.ts";
 import { parseMountOptions } from "../../../core/plan/mount_options.ts";
-import { fakeHost } from "./fixtures.ts";
+import { fakeHost, PLAN_OPTS, planOf } from "./fixtures.ts";
 
-const opts = {
-  id: "c1",
-  bundle: "/bundle",
-  notifySocket: "/run/moat/c1/notify.sock",
-  controlSocket: "/run/moat/c1/sentry.sock",
-  noPivot: false,
-  noNewKeyring: false,
-  preserveFds: 0,
-};
-
-// deno-lint-ignore no-explicit-any
-function plan(edit?: (s: any) => void) {
-  // deno-lint-ignore no-explicit-any
-  const s: any = defaultSpec();
-  s.process.terminal = false;
-  edit?.(s);
-  return buildPlan(parseSpec(s), opts, fakeHost());
-}
+const opts = PLAN_OPTS;
+const plan = planOf;
 
 Deno.test("plan: runc's default spec resolves to absolute, numeric data", () => {
   const p = plan();

@@ -4,32 +4,13 @@ import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../
 import { defaultSpec } from "../../../core/bundle/default_spec.ts";
 import { decodePlan } from "../../../core/plan/decode.ts";
 import { encodePlan } from "../../../core/plan/encode.ts";
-import { buildPlan } from "../../../core/plan/resolve.ts";
 import { parseMountOptions } from "../../../core/plan/mount_options.ts";
 import { cpuMask } from "../../../core/plan/process_attrs.ts";
-import { parseSpec } from "../../../core/spec/mod.ts";
 import { loadLibmoat } from "../../../ffi/libmoat.ts";
 import { runHook, stateJson } from "../../../core/hooks/run.ts";
-import { fakeHost } from "./fixtures.ts";
+import { planOf } from "./fixtures.ts";
 
-const opts = {
-  id: "c1",
-  bundle: "/bundle",
-  notifySocket: "/run/moat/c1/notify.sock",
-  controlSocket: "/run/moat/c1/sentry.sock",
-  noPivot: false,
-  noNewKeyring: false,
-  preserveFds: 0,
-};
-
-// deno-lint-ignore no-explicit-any
-function plan(edit?: (s: any) => void) {
-  // deno-lint-ignore no-explicit-any
-  const s: any = defaultSpec();
-  s.process.terminal = false;
-  edit?.(s);
-  return buildPlan(parseSpec(s), opts, fakeHost());
-}
+const plan = planOf;
 
 // deno-lint-ignore no-explicit-any
 const full = (s: any) => {
