@@ -90,18 +90,7 @@ Deno.test({
   ...opts,
   async fn() {
     const p = await podman();
-    const d = await p.podman([
-      "run",
-      "-d",
-      "--network",
-      "none",
-      IMAGE,
-      "sh",
-      "-c",
-      "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-    ]);
-    assertEquals(d.code, 0, d.stderr);
-    const id = d.stdout.trim();
+    const id = await p.detached("trap 'exit 0' TERM; while :; do sleep 0.1; done");
     try {
       const e = await p.podman(["exec", id, "sh", "-c", "echo exec-ok; exit 4"]);
       assertEquals([e.stdout, e.code], ["exec-ok\n", 4], e.stderr);
@@ -173,18 +162,7 @@ Deno.test({
   ...opts,
   async fn() {
     const p = await podman();
-    const d = await p.podman([
-      "run",
-      "-d",
-      "--network",
-      "none",
-      IMAGE,
-      "sh",
-      "-c",
-      "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done",
-    ]);
-    assertEquals(d.code, 0, d.stderr);
-    const id = d.stdout.trim();
+    const id = await p.detached("i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done");
     const counter = async () =>
       Number((await p.podman(["exec", id, "cat", "/tmp/n"])).stdout.trim());
     try {

@@ -84,6 +84,13 @@ export class Podman {
     return capture("podman", withRuntime ? ["--runtime", MOAT, ...args] : args, this.env);
   }
 
+  /** `podman run -d` of a shell script on the test image (no network); its container id. */
+  async detached(script: string): Promise<string> {
+    const d = await this.podman(["run", "-d", "--network", "none", IMAGE, "sh", "-c", script]);
+    if (d.code !== 0) throw new Error(`podman run -d: ${d.stderr}`);
+    return d.stdout.trim();
+  }
+
   /** A command line for `script`, which gives podman a real terminal. */
   shellLine(args: string[]): string {
     const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
