@@ -41,6 +41,7 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     store: new StateStore(opts.root ?? "/run/moat"),
     host: realHost,
     launcher: async () => (await import("./ffi/launcher.ts")).sentryLauncher(),
+    procs: async () => (await import("./ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("./ffi/libmoat.ts")).seccompCompiler(),
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
   };
@@ -49,7 +50,7 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     create: async (o: CreateOptions) => (await create(ctx, o)).record,
     start: (id: string) => start(ctx, id),
     kill: (id: string, signal: string | number = "TERM", all = false) =>
-      kill(ctx, id, typeof signal === "number" ? signal : parseSignal(signal), all),
+      kill(ctx, id, typeof signal === "number" ? signal : parseSignal(signal), { all }),
     delete: (id: string, force = false) => deleteContainer(ctx, id, force),
     state: (id: string) => state(ctx, id),
     list: () => list(ctx),

@@ -10,6 +10,7 @@ export function makeContext(root: string, log: CliLogger): RuntimeContext {
     store: new StateStore(root),
     host: realHost,
     launcher: async () => (await import("../ffi/launcher.ts")).sentryLauncher(),
+    procs: async () => (await import("../ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("../ffi/libmoat.ts")).seccompCompiler(),
     deviceBpf: async () => (await import("../ffi/bpf.ts")).deviceBpfLoader(),
     log,

@@ -1,10 +1,18 @@
-// The few libc calls needed before libmoat itself is loaded: libmoat's bytes go into a sealed
-// memfd so that no code is ever loaded from a writable path (DESIGN §6).
+// The few libc calls moat needs without libmoat: the sealed memfd libmoat's bytes go into (no
+// code is ever loaded from a writable path, DESIGN §6) and the process calls of ffi/proc.ts.
+// libc is in the process already, so opening it costs almost nothing.
 const symbols = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  // glibc's syscall() is plain assembly that only moves registers: fixed-argument calls are safe
+  syscall: { parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  // blocks until a child exits: run on a thread of its own so the event loop goes on
+  waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32", nonblocking: true },
 } as const;
 
 export type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];

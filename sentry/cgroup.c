@@ -1,5 +1,7 @@
-/* Cgroup placement: the sentry joins the container's cgroups before clone3, so the init is born
- * in them (and, on cgroup2, cloned straight into the leaf with CLONE_INTO_CGROUP). */
+/* Cgroup placement (PROTOCOL.md §6a): TypeScript created and configured the container's cgroups;
+ * the init is cloned straight into the cgroup2 leaf (CLONE_INTO_CGROUP) and moved into every v1
+ * hierarchy by pid before it may run anything. The sentry itself stays in its caller's cgroups:
+ * the container's cgroups hold exactly the container's processes. */
 #include "cgroup.h"
 #include "plan.h"
 #include "sentry.h"
@@ -10,16 +12,27 @@
 #include <string.h>
 #include <unistd.h>
 
-int cgroup_join(const struct plan *p, char *err, size_t errlen)
+/* cgroup.procs of the cgroup2 leaf the init was cloned into: no need to write it */
+static int is_v2_leaf(const struct plan *p, const char *procs)
 {
-	char pid[24];
-	int n = snprintf(pid, sizeof pid, "%d", (int)getpid());
+	if (!p->cgroup_v2_dir)
+		return 0;
+	size_t n = strlen(p->cgroup_v2_dir);
+	return !strncmp(procs, p->cgroup_v2_dir, n) && !strcmp(procs + n, "/cgroup.procs");
+}
+
+int cgroup_place(const struct plan *p, pid_t pid, int in_v2_leaf, char *err, size_t errlen)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%d", (int)pid);
 	for (size_t i = 0; i < p->n_cgroup_procs; i++) {
+		if (in_v2_leaf && is_v2_leaf(p, p->cgroup_procs[i]))
+			continue;
 		int fd = open(p->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
 		ssize_t w = -1;
 		if (fd >= 0) {
 			do
-				w = write(fd, pid, (size_t)n);
+				w = write(fd, num, (size_t)n);
 			while (w < 0 && errno == EINTR);
 		}
 		int e = errno;

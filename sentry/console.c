@@ -128,21 +128,9 @@ int console_receive(int sock)
 
 int console_send(const char *path, int master)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof a.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int s = unix_connect(path);
 	if (s < 0)
 		return -1;
-	if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-		int e = errno;
-		close(s);
-		errno = e;
-		return -1;
-	}
 	/* payload: the terminal's name; go-runc and conmon take exactly one fd */
 	int r = send_fd(s, master, "console");
 	int e = errno;

@@ -83,9 +83,6 @@ void creds_apply(const struct plan *p)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
 		init_die("clear keepcaps: %s", errstr(errno));
 	set_caps(p);
-	/* a credential change clears the parent-death signal: arm it again */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-		init_die("set parent death signal: %s", errstr(errno));
 	umask((mode_t)p->umask);
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		init_die("set no_new_privs: %s", errstr(errno));

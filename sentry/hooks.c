@@ -12,6 +12,7 @@
  * on the error pipe and waits for 'C' on the start pipe, and the sentry asks `moat create`
  * over the notify socket (PROTOCOL.md §8). */
 #include "kabi.h"
+#include "pipe_msgs.h"
 #include "sentry.h"
 
 #include <errno.h>
@@ -290,14 +291,14 @@ void hooks_before_pivot(const struct plan *p)
 		/* prestart and createRuntime run now, in moat create: wait until they are done */
 		ssize_t w;
 		do
-			w = write(g_err_wr, "H", 1);
+			w = write(g_err_wr, &(char){MSG_HOOKS}, 1);
 		while (w < 0 && errno == EINTR);
 		char c = 0;
 		ssize_t r;
 		do
 			r = read(g_start_rd, &c, 1);
 		while (r < 0 && errno == EINTR);
-		if (w != 1 || r != 1 || c != 'C')
+		if (w != 1 || r != 1 || c != MSG_CONTINUE)
 			_exit(1); /* create gave up (a hook failed) or the sentry is gone */
 	}
 	run_kind(p, HOOK_CREATE_CONTAINER);
@@ -317,13 +318,9 @@ void hooks_start_container(const struct plan *p)
 
 int hooks_sentry_pause(const struct plan *p, pid_t init_pid, int start_wr, char *err, size_t errlen)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", p->notify_socket);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	int fd = unix_connect(p->notify_socket);
+	if (fd < 0) {
 		snprintf(err, errlen, "notify socket %s: %s", p->notify_socket, errstr(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	char line[96];
@@ -352,7 +349,7 @@ int hooks_sentry_pause(const struct plan *p, pid_t init_pid, int start_wr, char 
 	}
 	ssize_t w;
 	do
-		w = write(start_wr, "C", 1);
+		w = write(start_wr, &(char){MSG_CONTINUE}, 1);
 	while (w < 0 && errno == EINTR);
 	if (w != 1) {
 		snprintf(err, errlen, "resume the container init: %s", errstr(errno));

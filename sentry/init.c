@@ -2,6 +2,7 @@
  * process (PROTOCOL.md §2, "The init"), waits for `start`, then execs the workload.
  * It is single-threaded and a copy of the static sentry, so libc and malloc are safe here. */
 #include "kabi.h"
+#include "pipe_msgs.h"
 #include "sentry.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@ _Noreturn void init_die(const char *fmt, ...)
 {
 	char buf[4001];
 	va_list ap;
-	buf[0] = 'E';
+	buf[0] = MSG_ERROR;
 	va_start(ap, fmt);
 	vsnprintf(buf + 1, sizeof buf - 1, fmt, ap);
 	va_end(ap);
@@ -149,10 +150,10 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	static char exe[8192];
 	errfd = err_wr;
 
+	/* No parent-death signal: our parent is the process that called create, which exits
+	 * while we wait for start (runc's model). Losing the sentry before start is fatal anyway
+	 * (EOF on the start pipe); after start the workload runs on like runc's. */
 	reset_signals();
-	/* the container dies with its sentry (fail closed) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-		init_die("set parent death signal: %s", errstr(errno));
 	/* createContainer hook binaries are opened in the runtime's view, before anything changes */
 	hooks_init(p, start_rd, err_wr);
 	join_namespaces(p);
@@ -164,11 +165,16 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	/* written through the host's /proc, before the container's /proc exists or not */
 	set_oom_score_adj(p);
 
-	if (!plan_ns_find(p, CLONE_NEWNS))
-		init_die("a mount namespace is required");
-	/* exec joins a container that is set up already: its mount namespace is the rootfs */
-	if (!p->exec)
+	/* exec joins a container that is set up already: its mount namespace is the rootfs.
+	 * Without a mount namespace the container shares the caller's and has no mounts of its
+	 * own (create refused any): it is only chrooted into its rootfs, as runc does. */
+	if (!p->exec && plan_ns_find(p, CLONE_NEWNS))
 		mounts_setup(p);
+	else if (!p->exec) {
+		hooks_before_pivot(p); /* prestart/createRuntime and createContainer hooks */
+		if (chroot(p->rootfs) != 0 || chdir("/") != 0)
+			init_die("chroot to %s: %s", p->rootfs, errstr(errno));
+	}
 	/* the pty comes from the container's own devpts, so after pivot_root */
 	if (p->terminal)
 		console_setup_init(p, init_console_fd);
@@ -209,7 +215,7 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	if (fds_cloexec_from(3 + (int)p->preserve_fds) != 0)
 		init_die("mark fds close-on-exec: %s", errstr(errno));
 
-	write_all(err_wr, "R", 1);
+	write_all(err_wr, &(char){MSG_READY}, 1);
 	char c;
 	ssize_t r;
 	do
@@ -227,7 +233,13 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	static char *const no_env[] = {NULL};
 	execve(path, p->argv, p->envp ? p->envp : no_env);
 	char msg[4001];
-	int n = snprintf(msg, sizeof msg, "Eexec %s: %s", path, errstr(errno));
-	write_all(err_wr, msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
+	int n = snprintf(msg, sizeof msg, "%cexec %s: %s", MSG_ERROR, path, errstr(errno));
+	size_t len = n < (int)sizeof msg ? (size_t)n : sizeof msg - 1;
+	write_all(err_wr, msg, len);
+	/* a detached exec's CLI is gone by now: the process's own stderr is where it shows */
+	if (p->exec_release) {
+		write_all(2, msg + 1, len - 1);
+		write_all(2, "\n", 1);
+	}
 	_exit(127);
 }

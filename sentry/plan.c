@@ -14,7 +14,6 @@
 
 #define STR_MAX 4096u
 #define ARG_MAX_LEN (128u * 1024u)
-#define SUN_PATH_MAX 108u
 #define PRESERVE_FDS_MAX 65536u
 #define ID_MAX 0xfffffffeu /* (uid_t)-1 means "unchanged" to the kernel */
 
@@ -65,8 +64,8 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_RLIMIT] = {"RLIMIT", K_NEST, PLAN_MAX_RLIMITS, 0, 0},
 	[T_NO_NEW_PRIVS] = {"NO_NEW_PRIVS", K_U64, 1, 0, 0},
 	[T_OOM_SCORE_ADJ] = {"OOM_SCORE_ADJ", K_I64, 1, 0, 0},
-	[T_NOTIFY_SOCKET] = {"NOTIFY_SOCKET", K_STR, 1, 1, SUN_PATH_MAX - 1},
-	[T_CONTROL_SOCKET] = {"CONTROL_SOCKET", K_STR, 1, 1, SUN_PATH_MAX - 1},
+	[T_NOTIFY_SOCKET] = {"NOTIFY_SOCKET", K_STR, 1, 1, STR_MAX},
+	[T_CONTROL_SOCKET] = {"CONTROL_SOCKET", K_STR, 1, 1, STR_MAX},
 	[T_LOG_PATH] = {"LOG_PATH", K_STR, 1, 0, STR_MAX},
 	[T_PRESERVE_FDS] = {"PRESERVE_FDS", K_U64, 1, 0, 0},
 	[T_PATH_DIR] = {"PATH_DIR", K_STR, 256, 0, STR_MAX},
@@ -74,7 +73,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_SESSION_KEYRING_NAME] = {"SESSION_KEYRING_NAME", K_STR, 1, 0, STR_MAX},
 	[T_CONTAINER_ID] = {"CONTAINER_ID", K_STR, 1, 1, STR_MAX},
 	[T_TERMINAL] = {"TERMINAL", K_U64, 1, 0, 0},
-	[T_CONSOLE_SOCKET] = {"CONSOLE_SOCKET", K_STR, 1, 0, SUN_PATH_MAX - 1},
+	[T_CONSOLE_SOCKET] = {"CONSOLE_SOCKET", K_STR, 1, 0, STR_MAX},
 	[T_CONSOLE_ROWS] = {"CONSOLE_ROWS", K_U64, 1, 0, 0},
 	[T_CONSOLE_COLS] = {"CONSOLE_COLS", K_U64, 1, 0, 0},
 	[T_CONSOLE_RELAY] = {"CONSOLE_RELAY", K_U64, 1, 0, 0},
@@ -86,12 +85,13 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_MEMPOLICY_MODE] = {"MEMPOLICY_MODE", K_U64, 1, 0, 0},
 	[T_MEMPOLICY_NODES] = {"MEMPOLICY_NODES", K_BYTES, 1, 0, 0},
 	[T_NET_DEVICE] = {"NET_DEVICE", K_NEST, PLAN_MAX_NET_DEVICES, 0, 0},
+	[T_EXEC_RELEASE] = {"EXEC_RELEASE", K_U64, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
 	[T_SECCOMP_FLAGS] = {"SECCOMP_FLAGS", K_U64, 1, 0, 0},
 	[T_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", K_U64, 1, 0, 0},
-	[T_SECCOMP_LISTENER_PATH] = {"SECCOMP_LISTENER_PATH", K_STR, 1, 0, SUN_PATH_MAX - 1},
+	[T_SECCOMP_LISTENER_PATH] = {"SECCOMP_LISTENER_PATH", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_LISTENER_STATE] = {"SECCOMP_LISTENER_STATE", K_STR, 1, 0, 64u * 1024u},
 	[T_SECCOMP_EARLY] = {"SECCOMP_EARLY", K_U64, 1, 0, 0},
 	[T_HOOK] = {"HOOK", K_NEST, PLAN_MAX_HOOKS, 0, 0},
@@ -671,6 +671,7 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 		return 0;
 	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
 	case T_EXEC: p->exec = v; return boolean(d, name, v);
+	case T_EXEC_RELEASE: p->exec_release = v; return boolean(d, name, v);
 	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
 	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
@@ -765,6 +766,17 @@ static int check_seccomp(struct dec *d, const struct plan *p)
 	return 0;
 }
 
+/* Without a mount namespace the init shares the caller's: nothing may be mounted there. */
+static int check_mount_ns(struct dec *d, const struct plan *p)
+{
+	if (plan_ns_find(p, CLONE_NEWNS) || p->exec)
+		return 0;
+	if (p->n_mounts || p->n_devices || p->n_symlinks || p->n_masked || p->n_readonly ||
+	    p->rootfs_readonly)
+		return fail(d, "a plan without a mount namespace has mounts, devices, symlinks, masked or read-only paths");
+	return 0;
+}
+
 int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, size_t errlen)
 {
 	struct dec d = {.err = err, .errlen = errlen};
@@ -811,7 +823,7 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, si
 	}
 	d.where[0] = 0;
 	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts) || check_seccomp(&d, p) ||
-	    check_attrs(&d, p)) {
+	    check_attrs(&d, p) || check_mount_ns(&d, p)) {
 		plan_free(p);
 		return -1;
 	}

@@ -44,7 +44,9 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	/* 90-91: linux.memoryPolicy, set_mempolicy(mode|flags, nodes) before execve */
 	T_MEMPOLICY_MODE = 90, T_MEMPOLICY_NODES,
 	/* 92: linux.netDevices, one nest per device: ND_NAME (host), ND_NEWNAME (optional) */
-	T_NET_DEVICE };
+	T_NET_DEVICE,
+	/* 93: exec --detach: the process execs only once the CLI that started the sentry exited */
+	T_EXEC_RELEASE };
 
 #define PLAN_MAX_NET_DEVICES 32
 
@@ -193,6 +195,7 @@ struct plan {
 	size_t n_uid_maps, n_gid_maps;
 	uint64_t setgroups_deny;
 	uint64_t exec_target_pid, exec_target_start;
+	uint64_t exec_release;
 	struct plan_netdev netdevs[PLAN_MAX_NET_DEVICES];
 	size_t n_netdevs;
 	int has_mempolicy;

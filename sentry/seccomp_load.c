@@ -8,6 +8,7 @@
  * sentry takes the fd with pidfd_getfd, so the init never sends it itself. */
 #include "kabi.h"
 #include "log.h"
+#include "pipe_msgs.h"
 #include "sentry.h"
 
 #include <errno.h>
@@ -58,14 +59,14 @@ void seccomp_install(const struct plan *p, int start_rd, int err_wr)
 		return;
 	/* from here on only write, read and execve (create refuses NOTIFY for write and read) */
 	char line[32];
-	int n = snprintf(line, sizeof line, "F%ld\n", fd);
+	int n = snprintf(line, sizeof line, "%c%ld\n", MSG_LISTENER, fd);
 	write_all(err_wr, line, (size_t)n);
 	char c;
 	ssize_t r;
 	do
 		r = read(start_rd, &c, 1);
 	while (r < 0 && errno == EINTR);
-	if (r != 1 || c != 'A')
+	if (r != 1 || c != MSG_ACK)
 		_exit(1); /* the sentry could not hand the listener over; it reports why */
 	/* the listener is close-on-exec: execve drops the init's copy */
 }
@@ -95,14 +96,10 @@ static char *render_state(const char *tmpl, pid_t pid)
 
 static int send_to_agent(const struct plan *p, int lfd, pid_t pid, char *err, size_t errlen)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", p->seccomp_listener_path);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+	int s = unix_connect(p->seccomp_listener_path);
+	if (s < 0) {
 		snprintf(err, errlen, "seccomp: connect to the listener %s: %s",
 			 p->seccomp_listener_path, errstr(errno));
-		if (s >= 0)
-			close(s);
 		return -1;
 	}
 	char *json = render_state(p->seccomp_listener_state, pid);
@@ -160,7 +157,7 @@ int seccomp_handover(const struct plan *p, int pidfd, pid_t pid, int err_rd, int
 	char line[4100];
 	size_t got = 0;
 	if (f_read) /* the caller consumed the 'F' already */
-		line[got++] = 'F';
+		line[got++] = MSG_LISTENER;
 	/* byte by byte up to the newline: what follows on the pipe belongs to the caller */
 	while (got < sizeof line - 1) {
 		ssize_t r = read(err_rd, line + got, 1);
@@ -168,12 +165,12 @@ int seccomp_handover(const struct plan *p, int pidfd, pid_t pid, int err_rd, int
 			continue;
 		if (r <= 0)
 			break;
-		if (line[got++] == '\n' && line[0] == 'F')
+		if (line[got++] == '\n' && line[0] == MSG_LISTENER)
 			break;
 	}
 	line[got] = 0;
-	if (got == 0 || line[0] != 'F') {
-		if (got && line[0] == 'E')
+	if (got == 0 || line[0] != MSG_LISTENER) {
+		if (got && line[0] == MSG_ERROR)
 			snprintf(err, errlen, "%s", line + 1);
 		else
 			snprintf(err, errlen, "container init exited before it loaded seccomp");
@@ -198,7 +195,7 @@ int seccomp_handover(const struct plan *p, int pidfd, pid_t pid, int err_rd, int
 		return -1;
 	ssize_t w;
 	do
-		w = write(ack_wr, "A", 1);
+		w = write(ack_wr, &(char){MSG_ACK}, 1);
 	while (w < 0 && errno == EINTR);
 	if (w != 1) {
 		snprintf(err, errlen, "seccomp: release the init: %s", errstr(errno));

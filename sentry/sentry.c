@@ -1,14 +1,15 @@
-/* moat-sentry: one per container. Reads the launch plan, clones the container init into
- * its namespaces, reports to `moat create`, then supervises: it serves start/kill/state/
- * wait on the control socket and exits with the init's status (PROTOCOL.md §2-§4).
- * Static musl, single-threaded: the engine's subreaper reaps *this* process, so it must
- * mirror the init's exit status exactly. */
+/* moat-sentry, the supervisor loop (PROTOCOL.md §2-§4). One per container (and one per exec'd
+ * process): it reads the launch plan, clones the container init with CLONE_PARENT, so the init
+ * is a child of whoever called `create` and the engine's subreaper reaps it and gets its exit
+ * status exactly as with runc, reports to `moat create`, and then stays beside the container as
+ * a sidecar: the start barrier, the terminal relay, the control socket. It never reaps the
+ * workload and exits when it has exited. Static musl, single-threaded. */
 #include "cgroup.h"
 #include "kabi.h"
 #include "log.h"
+#include "pipe_msgs.h"
 #include "sentry.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,13 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define PLAN_FILE_MAX (64u << 20)
@@ -33,12 +32,19 @@
 #define REQ_MAX 256
 
 static struct plan *P;
-static int host_proc; /* defined with the kill --all code below */
-static int pidfd = -1, start_wr = -1, err_rd = -1, listen_fd = -1;
+/* the init (or the exec'd process): a pidfd, since it is not our child and its pid could be
+ * reused once its parent reaps it */
+static int pidfd = -1;
 static pid_t init_pid;
+static int start_wr = -1, err_rd = -1, listen_fd = -1;
+/* the control socket's directory (sockets are bound through it: util.c unix_addr) */
+static int ctl_dir = -1;
+static const char *ctl_name;
 static int running;         /* start succeeded */
 static int start_attempted; /* start was sent (successful or not) */
-static struct stat init_pidns;
+/* exec --detach (EXEC_RELEASE): the CLI that started us; the process execs once it has exited */
+static int parent_pidfd = -1;
+static int release_pending;
 /* process.terminal: the socketpair the init sends the pty master over; the master while we
  * relay it (foreground run) and the caller's stdio we relay to */
 static int console_sp = -1, master_fd = -1, relay_in = -1, relay_out = -1;
@@ -52,9 +58,9 @@ struct client {
 static struct client clients[MAX_CLIENTS];
 static size_t n_clients;
 
-/* A start in progress: the init runs startContainer hooks and execs while we keep serving
- * kill/state/wait; its error pipe is polled and the reply goes to this client (by fd, since
- * clients move in the array). */
+/* A start in progress: the init runs startContainer hooks and execs while we keep serving; its
+ * error pipe is polled and the reply goes to this client (by fd, since clients move in the
+ * array; -1: nobody waits, as after a deferred release). */
 static int start_pending, start_client = -1;
 static char start_msg[4100];
 static size_t start_len;
@@ -63,13 +69,9 @@ static size_t start_len;
 
 static void notify(const char *line)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", P->notify_socket);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	int fd = unix_connect(P->notify_socket);
+	if (fd < 0) {
 		log_msg("error", "notify socket %s: %s", P->notify_socket, errstr(errno));
-		if (fd >= 0)
-			close(fd);
 		return;
 	}
 	size_t len = strlen(line);
@@ -85,14 +87,18 @@ static void notify(const char *line)
 	close(fd);
 }
 
+/* The init is not our child: SIGKILL it and leave the reaping to its parent (`moat create`,
+ * which learns its pid from the error report). */
 static void kill_init(void)
 {
-	if (pidfd < 0)
-		return;
-	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	siginfo_t si;
-	while (waitid((idtype_t)MOAT_P_PIDFD, (id_t)pidfd, &si, WEXITED) != 0 && errno == EINTR)
-		;
+	if (pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static void unlink_control_socket(void)
+{
+	if (ctl_dir >= 0 && ctl_name)
+		unlinkat(ctl_dir, ctl_name, 0);
 }
 
 /* A setup error before the container exists: tell `moat create`, leave nothing behind. */
@@ -108,10 +114,10 @@ static _Noreturn void setup_fail(const char *fmt, ...)
 			*c = ' ';
 	log_msg("error", "%s", msg);
 	kill_init();
-	snprintf(line, sizeof line, "error %s\n", msg);
+	snprintf(line, sizeof line, "error %d %s\n", (int)init_pid, msg);
 	notify(line);
 	if (listen_fd >= 0)
-		unlink(P->control_socket);
+		unlink_control_socket();
 	_exit(1);
 }
 
@@ -182,15 +188,66 @@ static uint64_t new_ns_flags(void)
 	return f;
 }
 
+/* Idmapping needs CAP_SYS_ADMIN where the filesystem was mounted (the host), which an init in
+ * its own user namespace lacks: the sentry clones and idmaps the source trees before clone3,
+ * and the init only moves the finished mounts into place. */
+static void prepare_idmapped_mounts(void)
+{
+	for (size_t i = 0; i < P->n_mounts; i++) {
+		struct plan_mount *m = &P->mounts[i];
+		if (!m->n_uid_maps && !m->n_gid_maps)
+			continue;
+		char ierr[256];
+		int userns = userns_for_maps(m->uid_maps, m->n_uid_maps, m->gid_maps, m->n_gid_maps,
+					     ierr, sizeof ierr);
+		if (userns < 0)
+			setup_fail("mount %s: %s", m->dest, ierr);
+		int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source ? m->source : "",
+					MOAT_OPEN_TREE_CLONE | O_CLOEXEC |
+						((m->flags & 0x4000 /* MS_REC */) ? AT_RECURSIVE : 0));
+		if (tree < 0)
+			setup_fail("idmapped mount %s: open_tree %s: %s", m->dest, m->source, errstr(errno));
+		struct moat_mount_attr attr = {.attr_set = MOAT_MOUNT_ATTR_IDMAP,
+					       .userns_fd = (uint64_t)userns};
+		if (syscall(SYS_mount_setattr, tree, "",
+			    AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) != 0)
+			setup_fail("idmapped mount %s: mount_setattr: %s", m->dest, errstr(errno));
+		close(userns);
+		m->idmap_tree = tree;
+	}
+}
+
+/* What the sentry does for the new init before it may run anything (the init waits on the go
+ * pipe): cgroups, devices moved into its network namespace, user namespace maps. */
+static void place_init(int into_cgroup)
+{
+	char err[4200];
+	/* v1 hierarchies (and a v2 leaf clone3 could not enter): the init is moved in by pid,
+	 * while the sentry itself stays where its caller put it, so the container's cgroup holds
+	 * exactly the container's processes (ps, pids.max, the freezer, the OOM killer) */
+	if (cgroup_place(P, init_pid, into_cgroup, err, sizeof err) != 0)
+		setup_fail("%s", err);
+	/* linux.netDevices: moved while we are still in the host's network namespace */
+	if (P->n_netdevs) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)init_pid);
+		int nfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nfd < 0)
+			setup_fail("open %s: %s", path, errstr(errno));
+		for (size_t i = 0; i < P->n_netdevs; i++)
+			if (netdev_move(P->netdevs[i].name, P->netdevs[i].newname, nfd, err, sizeof err) != 0)
+				setup_fail("%s", err);
+		close(nfd);
+	}
+	const struct plan_ns *u = plan_ns_find(P, CLONE_NEWUSER);
+	if (u && !u->path && userns_write_maps(init_pid, P, err, sizeof err) != 0)
+		setup_fail("%s", err);
+}
+
 static void spawn_init(void)
 {
-	int start[2], errp[2];
+	int start[2], errp[2], go[2];
 	const struct plan_ns *pidns = plan_ns_find(P, CLONE_NEWPID);
-	const struct plan_ns *userns = plan_ns_find(P, CLONE_NEWUSER);
-	int new_userns = userns && !userns->path;
-	int mapsync[2] = {-1, -1};
-	if (new_userns && pipe2(mapsync, O_CLOEXEC) != 0)
-		setup_fail("pipe: %s", errstr(errno));
 
 	/* the init must be born in a joined pid namespace: setns here affects children only */
 	if (pidns && pidns->path) {
@@ -201,124 +258,76 @@ static void spawn_init(void)
 			setup_fail("join pid namespace %s: %s", pidns->path, errstr(errno));
 		close(fd);
 	}
-	if (pipe2(start, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+	if (pipe2(start, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
 		setup_fail("pipe: %s", errstr(errno));
 	int csp[2] = {-1, -1};
 	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csp) != 0)
 		setup_fail("socketpair: %s", errstr(errno));
+	prepare_idmapped_mounts();
 
-	/* idmapped mounts: their user namespaces exist before the init (who attaches them) */
-	for (size_t i = 0; i < P->n_mounts; i++) {
-		struct plan_mount *m = &P->mounts[i];
-		if (!m->n_uid_maps && !m->n_gid_maps)
-			continue;
-		/* Idmapping needs CAP_SYS_ADMIN where the filesystem was mounted (the host), which
-		 * an init in its own user namespace lacks: the sentry clones and idmaps the source
-		 * tree here, and the init only moves the finished mount into place. */
-		char ierr[256];
-		int userns = userns_for_maps(m->uid_maps, m->n_uid_maps, m->gid_maps, m->n_gid_maps,
-					     ierr, sizeof ierr);
-		if (userns < 0)
-			setup_fail("mount %s: %s", m->dest, ierr);
-		int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source ? m->source : "",
-					MOAT_OPEN_TREE_CLONE | O_CLOEXEC | ((m->flags & 0x4000 /* MS_REC */) ? AT_RECURSIVE : 0));
-		if (tree < 0)
-			setup_fail("idmapped mount %s: open_tree %s: %s", m->dest, m->source, errstr(errno));
-		struct moat_mount_attr attr = {.attr_set = MOAT_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
-		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0),
-			    &attr, sizeof attr) != 0)
-			setup_fail("idmapped mount %s: mount_setattr: %s", m->dest, errstr(errno));
-		close(userns);
-		m->idmap_tree = tree;
-	}
-
-	/* cgroups (PROTOCOL.md §1, tags 40-49): join them, then clone the init into the v2 leaf */
-	char cgerr[4200];
-	if (cgroup_join(P, cgerr, sizeof cgerr) != 0)
-		setup_fail("%s", cgerr);
-	int cgfd = cgroup_v2_fd(P, cgerr, sizeof cgerr);
+	char err[4200];
+	int cgfd = cgroup_v2_fd(P, err, sizeof err);
 	if (cgfd == -2)
-		setup_fail("%s", cgerr);
-
+		setup_fail("%s", err);
 	/* a new time namespace is prepared here, offsets and all, and the init born into it
 	 * without CLONE_NEWTIME (process_attrs.c) */
-	if (attrs_timens(P, cgerr, sizeof cgerr) != 0)
-		setup_fail("%s", cgerr);
+	if (attrs_timens(P, err, sizeof err) != 0)
+		setup_fail("%s", err);
+
+	/* CLONE_PARENT: the init's parent is our parent, the process that called create (or
+	 * exec); its exit signal is then ours (SIGCHLD) and clone3 wants exit_signal 0 */
 	struct moat_clone_args ca;
 	memset(&ca, 0, sizeof ca);
-	ca.flags = CLONE_PIDFD | (new_ns_flags() & ~(uint64_t)CLONE_NEWTIME);
+	ca.flags = CLONE_PIDFD | CLONE_PARENT | (new_ns_flags() & ~(uint64_t)CLONE_NEWTIME);
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	ca.exit_signal = SIGCHLD;
 	if (cgfd >= 0) {
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)cgfd;
 	}
 	long r = syscall(SYS_clone3, &ca, sizeof ca);
 	if (r < 0 && cgfd >= 0 && (errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP)) {
-		/* a kernel without CLONE_INTO_CGROUP: we joined the leaf already, so plain clone3 */
+		/* a kernel without CLONE_INTO_CGROUP: place_init moves the init by pid instead */
 		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		ca.cgroup = 0;
 		r = syscall(SYS_clone3, &ca, sizeof ca);
 	}
 	if (r < 0)
 		setup_fail("clone3: %s", errstr(errno));
-	if (r > 0 && cgfd >= 0)
-		close(cgfd);
 	if (r == 0) {
+		/* ---- the init (init.c) ---- */
 		close(start[1]);
 		close(errp[0]);
+		close(go[1]);
 		if (csp[0] >= 0)
 			close(csp[0]);
 		init_console_fd = csp[1];
-		close(host_proc); /* the container never holds the host's /proc */
-		if (new_userns) {
-			/* nothing may happen in the namespace before its maps exist */
-			char c;
-			ssize_t n;
-			close(mapsync[1]);
-			do
-				n = read(mapsync[0], &c, 1);
-			while (n < 0 && errno == EINTR);
-			if (n != 1)
-				_exit(1);
-			close(mapsync[0]);
-		}
+		if (ctl_dir >= 0)
+			close(ctl_dir);
+		/* nothing may happen before the sentry placed us (cgroups, id maps) */
+		char c;
+		ssize_t n;
+		do
+			n = read(go[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || c != MSG_GO)
+			_exit(1);
+		close(go[0]);
 		init_main(P, start[0], errp[1]);
 	}
 	init_pid = (pid_t)r;
+	if (cgfd >= 0)
+		close(cgfd);
 	/* the init holds the idmapped trees it will move into place; we need them no longer */
 	for (size_t i = 0; i < P->n_mounts; i++)
 		if (P->mounts[i].idmap_tree >= 0) {
 			close(P->mounts[i].idmap_tree);
 			P->mounts[i].idmap_tree = -1;
 		}
-	/* linux.netDevices: moved while we are still in the host's network namespace */
-	if (P->n_netdevs) {
-		char path[64], nerr[256];
-		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)r);
-		int nfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (nfd < 0) {
-			kill_init();
-			setup_fail("open %s: %s", path, errstr(errno));
-		}
-		for (size_t i = 0; i < P->n_netdevs; i++)
-			if (netdev_move(P->netdevs[i].name, P->netdevs[i].newname, nfd, nerr, sizeof nerr) != 0) {
-				kill_init();
-				setup_fail("%s", nerr);
-			}
-		close(nfd);
-	}
-	if (new_userns) {
-		char uerr[256];
-		close(mapsync[0]);
-		if (userns_write_maps(init_pid, P, uerr, sizeof uerr) != 0) {
-			kill_init();
-			setup_fail("%s", uerr);
-		}
-		if (write(mapsync[1], "M", 1) != 1)
-			setup_fail("release the init: %s", errstr(errno));
-		close(mapsync[1]);
-	}
+	close(go[0]);
+	place_init((ca.flags & CLONE_INTO_CGROUP) != 0);
+	if (write(go[1], &(char){MSG_GO}, 1) != 1)
+		setup_fail("release the init: %s", errstr(errno));
+	close(go[1]);
 	if (csp[1] >= 0)
 		close(csp[1]);
 	console_sp = csp[0];
@@ -347,15 +356,6 @@ static size_t read_err(char *buf, size_t len)
 	return got;
 }
 
-/* The init reported "F<fd>\n" (its first byte already read): hand the seccomp listener over.
- * Returns 0, or -1 with the message in msg (4100 bytes). */
-static int seccomp_handover_rest(char *msg)
-{
-	return seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, 4100, 1);
-}
-
-static void join_init_namespaces(void);
-
 static void wait_ready(void)
 {
 	char c, msg[4100];
@@ -363,75 +363,68 @@ static void wait_ready(void)
 	do
 		r = read(err_rd, &c, 1);
 	while (r < 0 && errno == EINTR);
-	if (r == 1 && c == 'R')
+	if (r == 1 && c == MSG_READY)
 		return;
-	if (r == 1 && c == 'F' && P->seccomp_notify && P->seccomp_early) {
+	if (r == 1 && c == MSG_LISTENER && P->seccomp_notify && P->seccomp_early) {
 		/* the init loaded seccomp before its credential change: take the listener now */
-		if (seccomp_handover_rest(msg))
+		if (seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, sizeof msg, 1))
 			setup_fail("%s", msg);
 		wait_ready();
 		return;
 	}
-	if (r == 1 && c == 'H') {
-		/* the init stopped before pivot_root for prestart/createRuntime (PROTOCOL.md §8):
-		 * hooks that enter our pid's network namespace must find the container's */
-		join_init_namespaces();
+	if (r == 1 && c == MSG_HOOKS) {
+		/* the init stopped before pivot_root for prestart/createRuntime (PROTOCOL.md §8) */
 		if (hooks_sentry_pause(P, init_pid, start_wr, msg, sizeof msg) != 0)
 			setup_fail("%s", msg);
 		wait_ready();
 		return;
 	}
-	if (r == 1 && c == 'E') {
+	if (r == 1 && c == MSG_ERROR) {
 		read_err(msg, sizeof msg);
 		setup_fail("%s", msg);
 	}
-	siginfo_t si = {0};
-	waitid((idtype_t)MOAT_P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG);
-	if (si.si_pid && si.si_code == CLD_EXITED)
-		setup_fail("container init exited with status %d before it was ready", si.si_status);
-	if (si.si_pid)
-		setup_fail("container init killed by signal %d before it was ready", si.si_status);
+	/* The init died. Its parent (create) has not reaped it yet, so /proc still shows the
+	 * zombie and its exit code. */
+	int st = proc_exit_code((uint64_t)init_pid);
+	if (st >= 0 && (st & 0x7f) == 0)
+		setup_fail("container init exited with status %d before it was ready", (st >> 8) & 0xff);
+	if (st >= 0)
+		setup_fail("container init killed by signal %d before it was ready", st & 0x7f);
 	setup_fail("container init closed its error pipe before it was ready");
-}
-
-/* Engines read /proc/<reported pid>/ns/net and expect the container's: the reported pid
- * is ours, so join the init's net, uts and ipc namespaces. */
-static void join_init_namespaces(void)
-{
-	/* called at the hook pause and again after ready: entering a user namespace we are
-	 * already in is EINVAL, so do it once */
-	static int joined;
-	if (joined)
-		return;
-	joined = 1;
-	int flags = 0;
-	static const int kinds[] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC};
-	for (size_t i = 0; i < 3; i++)
-		if (plan_ns_find(P, (uint64_t)kinds[i]))
-			flags |= kinds[i];
-	/* unprivileged (rootless), we may enter namespaces owned by the container's user namespace
-	 * only from inside it; root keeps its host privileges and stays outside */
-	const struct plan_ns *u = plan_ns_find(P, CLONE_NEWUSER);
-	if (flags && u && geteuid() != 0)
-		flags |= CLONE_NEWUSER;
-	if (flags && setns(pidfd, flags) != 0)
-		setup_fail("join the container's namespaces: %s", errstr(errno));
 }
 
 static void listen_control(void)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", P->control_socket);
+	struct sockaddr_un a;
+	int dirfd;
+	socklen_t alen = unix_addr(P->control_socket, &a, &dirfd);
+	if (!alen)
+		setup_fail("control socket %s: %s", P->control_socket, errstr(errno));
+	/* keep the directory: the socket is unlinked through it when we exit */
+	const char *slash = strrchr(P->control_socket, '/');
+	ctl_name = slash ? slash + 1 : P->control_socket;
+	if (dirfd >= 0) {
+		ctl_dir = dirfd;
+	} else {
+		char dir[4096];
+		size_t dl = slash ? (size_t)(slash - P->control_socket) : 0;
+		memcpy(dir, P->control_socket, dl);
+		dir[dl] = 0;
+		ctl_dir = open(dl ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctl_dir < 0)
+			setup_fail("control socket directory %s: %s", dir, errstr(errno));
+	}
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (listen_fd < 0)
 		setup_fail("control socket: %s", errstr(errno));
 	struct stat st;
-	if (lstat(P->control_socket, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(P->control_socket); /* stale, from a sentry that died */
+	if (fstatat(ctl_dir, ctl_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+		unlinkat(ctl_dir, ctl_name, 0); /* stale, from a sentry that died */
+	/* mode 0600 from the umask: chmod would need the path again */
 	mode_t old = umask(0177);
-	int r = bind(listen_fd, (struct sockaddr *)&a, sizeof a);
+	int r = bind(listen_fd, (struct sockaddr *)&a, alen);
 	umask(old);
-	if (r != 0 || chmod(P->control_socket, 0600) != 0 || listen(listen_fd, 64) != 0)
+	if (r != 0 || listen(listen_fd, 64) != 0)
 		setup_fail("control socket %s: %s", P->control_socket, errstr(errno));
 }
 
@@ -458,51 +451,66 @@ static void reply(struct client *c, const char *fmt, ...)
 	(void)w;
 }
 
-static void enter_container_mnt(void);
-
-static void do_start(struct client *c)
+static struct client *client_by_fd(int fd)
 {
-	char msg[4100];
-	if (start_attempted) {
-		reply(c, "error not created\n");
-		return;
-	}
+	for (size_t i = 0; fd >= 0 && i < n_clients; i++)
+		if (clients[i].fd == fd)
+			return &clients[i];
+	return NULL;
+}
+
+/* Let the init run: MSG_START, then (with a listener loaded right before execve) the seccomp
+ * handover. Returns 0, or -1 with the message in msg (4100 bytes). */
+static int release_init(char *msg)
+{
 	start_attempted = 1;
 	ssize_t w;
 	do
-		w = write(start_wr, "S", 1);
+		w = write(start_wr, &(char){MSG_START}, 1);
 	while (w < 0 && errno == EINTR);
 	int e = errno;
-	/* a seccomp listener loaded right before execve is handed over first (PROTOCOL.md §7);
-	 * on failure closing start_wr makes the waiting init exit */
+	/* on failure closing start_wr makes the waiting init exit */
 	int sc = w == 1 && P->seccomp_notify && !P->seccomp_early
-			 ? seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, sizeof msg, 0)
+			 ? seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, 4100, 0)
 			 : 0;
 	close(start_wr);
 	start_wr = -1;
 	if (w != 1) {
-		reply(c, "error start: %s\n", errstr(e));
+		snprintf(msg, 4100, "start: %s", errstr(e));
+		return -1;
+	}
+	if (sc != 0)
+		return -1;
+	/* the error pipe is close-on-exec: EOF with nothing written means execve succeeded;
+	 * serve() polls it and calls finish_start */
+	start_pending = 1;
+	start_len = 0;
+	return 0;
+}
+
+static void do_start(struct client *c)
+{
+	char msg[4100];
+	if (start_attempted || release_pending) {
+		reply(c, "error not created\n");
 		return;
 	}
-	if (sc != 0) {
+	if (P->exec_release && parent_pidfd >= 0) {
+		/* exec --detach: the process may exit within a millisecond of its execve, and a
+		 * shim that has not read the pid file yet loses that exit (containerd 1.6). So the
+		 * CLI writes the pid file and exits first; we release the process when it is gone.
+		 * Every error a user can cause was reported before this point (the init is ready). */
+		release_pending = 1;
+		reply(c, "ok\n");
+		return;
+	}
+	if (release_init(msg) != 0) {
 		log_msg("error", "start: %s", msg);
 		reply(c, "error %s\n", msg);
 		return;
 	}
-	/* the error pipe is close-on-exec: EOF with nothing written means execve succeeded;
-	 * serve() polls it and calls finish_start */
-	start_pending = 1;
 	start_client = c->fd;
-	start_len = 0;
-	c->waiting = 2;
-}
-
-static struct client *client_by_fd(int fd)
-{
-	for (size_t i = 0; i < n_clients; i++)
-		if (clients[i].fd == fd)
-			return &clients[i];
-	return NULL;
+	c->waiting = 1;
 }
 
 /* The start's outcome, once the init closed its error pipe (execve or exit). */
@@ -517,7 +525,7 @@ static void finish_start(void)
 	struct client none = {.fd = -1};
 	struct client *c = client_by_fd(start_client);
 	if (!c)
-		c = &none; /* the caller went away: still finish the transition */
+		c = &none; /* the caller went away, or nobody waits: still finish the transition */
 	c->waiting = 0;
 	if (n == 0 && attrs_after_exec(P, init_pid, msg, sizeof start_msg) != 0) {
 		/* the workload runs already: it must not go on with the wrong CPUs */
@@ -528,97 +536,16 @@ static void finish_start(void)
 	}
 	if (n == 0) {
 		running = 1;
-		/* after everything start needed on the host (a seccomp agent's socket, say) */
-		enter_container_mnt();
 		log_msg("info", "container %s started (pid %d)", P->container_id, (int)init_pid);
 		reply(c, "ok\n");
 		return;
 	}
-	const char *text = msg[0] == 'E' ? msg + 1 : msg;
+	const char *text = msg[0] == MSG_ERROR ? msg + 1 : msg;
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	log_msg("error", "start: %s", text);
 	reply(c, "error %s\n", text);
-}
-
-/* The host's /proc and our state directory, opened before the sentry enters the container's
- * mount namespace (enter_container_mnt): from then on no path may be resolved in that view. */
-static int host_proc = -1, state_dir = -1;
-static const char *control_name;
-
-static int same_pidns(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	snprintf(path, sizeof path, "%d/ns/pid", (int)pid);
-	return fstatat(host_proc, path, &st, 0) == 0 && st.st_ino == init_pidns.st_ino &&
-	       st.st_dev == init_pidns.st_dev;
-}
-
-static void unlink_control_socket(void)
-{
-	if (state_dir >= 0 && control_name)
-		unlinkat(state_dir, control_name, 0);
-	else
-		unlink(P->control_socket);
-}
-
-/* podman top and other engines read /proc inside the mount namespace of the pid they were
- * given (ours): enter the container's so they see its processes. Everything we still need on
- * the host is held by fd, and the host /proc handle keeps kill --all on host pids. */
-static void enter_container_mnt(void)
-{
-	const struct plan_ns *mnt = plan_ns_find(P, CLONE_NEWNS);
-	if (!mnt)
-		return;
-	const char *slash = strrchr(P->control_socket, '/');
-	char dir[4096];
-	if (slash && (size_t)(slash - P->control_socket) < sizeof dir) {
-		memcpy(dir, P->control_socket, (size_t)(slash - P->control_socket));
-		dir[slash - P->control_socket] = 0;
-		state_dir = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		control_name = slash + 1;
-	}
-	if (host_proc < 0 || state_dir < 0 || setns(pidfd, CLONE_NEWNS) != 0) {
-		/* stay where we are: everything still works but podman top */
-		log_msg("warning", "stay in the host mount namespace: %s", errstr(errno));
-	}
-}
-
-/* kill --all: every process in the init's pid namespace. Each is opened as a pidfd first
- * and checked after, so a reused pid can never be signalled by mistake. */
-static int kill_all(int sig)
-{
-	struct stat self;
-	if (fstatat(host_proc, "self/ns/pid", &self, 0) == 0 && self.st_ino == init_pidns.st_ino &&
-	    self.st_dev == init_pidns.st_dev) {
-		/* the container shares our pid namespace: "all" would be the whole host */
-		log_msg("warning", "kill all: container shares the host pid namespace; signalling the init only");
-		return 0;
-	}
-	int dfd = dup(host_proc);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
-		return -1;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		if (*end || end == e->d_name || pid <= 0 || pid == init_pid)
-			continue;
-		int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-		if (fd < 0)
-			continue;
-		if (same_pidns((pid_t)pid))
-			syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-		close(fd);
-	}
-	closedir(d);
-	return 0;
 }
 
 static int parse_int(const char *s, long min, long max, long *out)
@@ -632,41 +559,12 @@ static int parse_int(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-static void do_kill(struct client *c, char *args)
-{
-	char *sp = strchr(args, ' ');
-	long sig, all;
-	if (!sp)
-		goto bad;
-	*sp = 0;
-	if (parse_int(args, 0, 64, &sig) || parse_int(sp + 1, 0, 1, &all))
-		goto bad;
-	if (syscall(SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) != 0) {
-		int e = errno;
-		if (!(all && e == ESRCH)) {
-			reply(c, "error %s\n", errstr(e));
-			return;
-		}
-	}
-	if (all)
-		kill_all((int)sig);
-	log_msg("info", "signal %ld sent (all=%ld)", sig, all);
-	reply(c, "ok\n");
-	return;
-bad:
-	reply(c, "error invalid kill request\n");
-}
-
 static void handle(struct client *c, char *line)
 {
 	if (!strcmp(line, "start"))
 		do_start(c);
-	else if (!strncmp(line, "kill ", 5))
-		do_kill(c, line + 5);
 	else if (!strcmp(line, "state"))
 		reply(c, "ok %d %s\n", (int)init_pid, running ? "running" : "created");
-	else if (!strcmp(line, "wait"))
-		c->waiting = 1;
 	else if (!strncmp(line, "resize ", 7)) {
 		long rows, cols;
 		char *sp = strchr(line + 7, ' ');
@@ -681,8 +579,7 @@ static void handle(struct client *c, char *line)
 		}
 		console_resize(master_fd, (unsigned)rows, (unsigned)cols);
 		reply(c, "ok\n");
-	}
-	else
+	} else
 		reply(c, "error unknown request\n");
 }
 
@@ -735,20 +632,25 @@ static int client_readable(struct client *c)
 	return 0;
 }
 
-static siginfo_t serve(void)
+/* Poll slots of the loop, in order; the clients follow. */
+enum { S_LISTEN, S_INIT, S_PTY_OUT, S_PTY_IN, S_START, S_PARENT, S_FIXED };
+
+/* Serves until the container's process has exited. */
+static void serve(void)
 {
-	struct pollfd pfd[5 + MAX_CLIENTS];
+	struct pollfd pfd[S_FIXED + MAX_CLIENTS];
 	for (;;) {
-		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		/* a negative fd is ignored by poll: the relay slots are inert without a terminal */
-		pfd[2] = (struct pollfd){.fd = relay_out >= 0 ? master_fd : -1, .events = POLLIN};
-		pfd[3] = (struct pollfd){.fd = master_fd >= 0 ? relay_in : -1, .events = POLLIN};
+		/* a negative fd is ignored by poll: inactive slots stay in place */
+		pfd[S_LISTEN] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+		pfd[S_INIT] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		pfd[S_PTY_OUT] = (struct pollfd){.fd = relay_out >= 0 ? master_fd : -1, .events = POLLIN};
+		pfd[S_PTY_IN] = (struct pollfd){.fd = master_fd >= 0 ? relay_in : -1, .events = POLLIN};
+		pfd[S_START] = (struct pollfd){.fd = start_pending ? err_rd : -1, .events = POLLIN};
+		pfd[S_PARENT] = (struct pollfd){.fd = release_pending ? parent_pidfd : -1, .events = POLLIN};
 		size_t n = n_clients;
 		for (size_t i = 0; i < n; i++)
-			pfd[4 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-		pfd[4 + n] = (struct pollfd){.fd = start_pending ? err_rd : -1, .events = POLLIN};
-		if (poll(pfd, 5 + n, -1) < 0) {
+			pfd[S_FIXED + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+		if (poll(pfd, S_FIXED + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("error", "poll: %s", errstr(errno));
@@ -756,7 +658,7 @@ static siginfo_t serve(void)
 			continue;
 		}
 		/* the start's outcome first: an init that failed its execve also exits */
-		if (start_pending && (pfd[4 + n].revents || pfd[1].revents)) {
+		if (start_pending && (pfd[S_START].revents || pfd[S_INIT].revents)) {
 			ssize_t r;
 			do
 				r = read(err_rd, start_msg + start_len, sizeof start_msg - 1 - start_len);
@@ -765,35 +667,37 @@ static siginfo_t serve(void)
 				start_len += (size_t)r;
 			if (r <= 0 || start_len >= sizeof start_msg - 1)
 				finish_start();
-			else if (pfd[1].revents)
+			else if (pfd[S_INIT].revents)
 				continue; /* more to read before the exit is handled */
 		}
-		if (pfd[1].revents) {
-			siginfo_t si = {0};
-			if (waitid((idtype_t)MOAT_P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0)
-				return si;
+		if (pfd[S_INIT].revents)
+			return;
+		if (release_pending && pfd[S_PARENT].revents) {
+			char msg[4100];
+			release_pending = 0;
+			if (release_init(msg) != 0)
+				log_msg("error", "start: %s", msg);
 		}
-		if (pfd[2].revents && console_pump(master_fd, relay_out) != 0) {
+		if (pfd[S_PTY_OUT].revents && console_pump(master_fd, relay_out) != 0) {
 			close(relay_out); /* every pty user is gone: the container's output ended */
 			relay_out = -1;
 		}
-		if (pfd[3].revents && console_pump(relay_in, master_fd) != 0) {
+		if (pfd[S_PTY_IN].revents && console_pump(relay_in, master_fd) != 0) {
 			close(relay_in); /* the caller's input ended */
 			relay_in = -1;
 		}
 		/* walk backwards: drop_client moves the last client into the freed slot */
 		for (size_t i = n; i-- > 0;)
-			if (pfd[4 + i].revents && client_readable(&clients[i]) != 0)
+			if (pfd[S_FIXED + i].revents && client_readable(&clients[i]) != 0)
 				drop_client(i);
-		if (pfd[0].revents & POLLIN)
+		if (pfd[S_LISTEN].revents & POLLIN)
 			accept_client();
 	}
 }
 
-/* Exit as the init did, so the engine's subreaper sees the same wait status. */
-static _Noreturn void mirror_exit(const siginfo_t *si)
+/* The container's process has exited (its parent reaps it, not us): finish and go. */
+static _Noreturn void finish(void)
 {
-	int sig = si->si_status;
 	/* the last output of a foreground terminal still sits in the pty */
 	if (master_fd >= 0 && relay_out >= 0) {
 		fcntl(master_fd, F_SETFL, O_NONBLOCK);
@@ -803,32 +707,13 @@ static _Noreturn void mirror_exit(const siginfo_t *si)
 				break;
 		}
 	}
-	for (size_t i = 0; i < n_clients; i++) {
-		if (!clients[i].waiting)
-			continue;
-		if (si->si_code == CLD_EXITED)
-			reply(&clients[i], "exited %d\n", si->si_status);
-		else
-			reply(&clients[i], "signaled %d\n", sig);
+	for (size_t i = 0; i < n_clients; i++)
 		close(clients[i].fd);
-	}
 	close(listen_fd);
 	unlink_control_socket();
-	if (si->si_code == CLD_EXITED) {
-		log_msg("info", "container init exited with status %d", si->si_status);
-		exit(si->si_status);
-	}
-	log_msg("info", "container init killed by signal %d", sig);
+	log_msg("info", "container %s: process %d exited", P->container_id, (int)init_pid);
 	log_close();
-	struct rlimit none = {0, 0};
-	setrlimit(RLIMIT_CORE, &none); /* the workload dumped already, if it was going to */
-	signal(sig, SIG_DFL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(128 + sig);
+	_exit(0);
 }
 
 int main(int argc, char **argv)
@@ -856,8 +741,6 @@ int main(int argc, char **argv)
 
 	/* a client that goes away must not kill the supervisor */
 	signal(SIGPIPE, SIG_IGN);
-	/* own session: the caller's terminal and process group signals are not ours */
-	setsid();
 	if (chdir("/") != 0)
 		setup_fail("chdir /: %s", errstr(errno));
 	/* everything create did not explicitly pass (Deno's fds, the memfd) goes */
@@ -865,20 +748,19 @@ int main(int argc, char **argv)
 	fill_fd_holes(base);
 	if (log_open(P->log_path, base) != 0)
 		setup_fail("open log %s: %s", P->log_path, errstr(errno));
+	/* the CLI that started us is alive now (it waits for our report): hold it by pidfd */
+	if (P->exec_release) {
+		parent_pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+		if (parent_pidfd >= 0)
+			fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
+	}
 
-	/* kill --all walks the host's /proc by this fd, before and after the sentry enters the
-	 * container's mount namespace */
-	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (host_proc < 0)
-		setup_fail("open /proc: %s", errstr(errno));
 	spawn_init();
+	/* our own session: the caller's terminal and process group signals are not ours. After
+	 * the clone, so that the init stays in the caller's session, as with runc (a terminal
+	 * init makes its own session in console.c). */
+	setsid();
 	wait_ready();
-
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)init_pid);
-	if (stat(path, &init_pidns) != 0)
-		setup_fail("stat %s: %s", path, errstr(errno));
-	join_init_namespaces();
 
 	if (P->terminal) {
 		master_fd = console_receive(console_sp);
@@ -900,7 +782,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* the init holds create's stdio and the preserved fds now; we keep none of them */
+	/* the init holds create's stdio and the preserved fds now; we keep none of them, so an
+	 * engine's pipe reaches EOF when the container is done with it */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		setup_fail("open /dev/null: %s", errstr(errno));
@@ -918,6 +801,6 @@ int main(int argc, char **argv)
 	log_msg("info", "container %s created (sentry %d, init %d)", P->container_id, (int)getpid(),
 		(int)init_pid);
 
-	siginfo_t si = serve();
-	mirror_exit(&si);
+	serve();
+	finish();
 }

@@ -3,6 +3,7 @@
 #define MOAT_SENTRY_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include "plan.h"
 
@@ -68,5 +69,11 @@ int fds_close_from(int from);       /* close every fd >= from */
 int fds_cloexec_from(int from);     /* mark every fd >= from close-on-exec */
 void write_all(int fd, const char *buf, size_t len); /* retry short writes and EINTR */
 int proc_is(uint64_t pid, uint64_t start); /* /proc/<pid> started at `start` (no pid reuse) */
+int proc_exit_code(uint64_t pid);  /* wait status of a zombie, -1 if not one */
+struct sockaddr_un;
+/* unix socket address of a path of any length (via /proc/self/fd/N of its directory when it
+ * does not fit sun_path): the address length, or 0 with errno; close *dirfd (if >= 0) after */
+socklen_t unix_addr(const char *path, struct sockaddr_un *a, int *dirfd);
+int unix_connect(const char *path); /* a connected SOCK_STREAM socket, or -1 with errno */
 
 #endif

@@ -8,8 +8,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Error texts follow Go's syscall.Errno strings (lower-case first letter), because engines
@@ -111,4 +114,82 @@ int proc_is(uint64_t pid, uint64_t start)
 	for (int field = 3; field < 22 && p; field++) /* p is at the space before field 3 */
 		p = strchr(p + 1, ' ');
 	return p && strtoull(p + 1, NULL, 10) == start;
+}
+
+/* The wait status of a zombie /proc/<pid> (field 52 of stat), or -1 if it is not a zombie. */
+int proc_exit_code(uint64_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%llu/stat", (unsigned long long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'Z')
+		return -1;
+	p++;
+	for (int field = 3; field < 52 && p; field++) /* p is at the space before field 3 */
+		p = strchr(p + 1, ' ');
+	return p ? (int)strtol(p + 1, NULL, 10) : -1;
+}
+
+/* A unix socket address for a path of any length. sun_path holds 108 bytes and an engine's
+ * state directory alone can fill it (Docker: /var/run/docker/runtime-runc/moby/<64 hex>/),
+ * so a path that does not fit is reached through an O_PATH fd of its directory:
+ * /proc/self/fd/N/<name>. *dirfd is that fd (the caller closes it after bind/connect) or -1. */
+socklen_t unix_addr(const char *path, struct sockaddr_un *a, int *dirfd)
+{
+	size_t len = strlen(path);
+	memset(a, 0, sizeof *a);
+	a->sun_family = AF_UNIX;
+	*dirfd = -1;
+	if (len < sizeof a->sun_path) {
+		memcpy(a->sun_path, path, len + 1);
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+	}
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path || strlen(slash + 1) + 32 >= sizeof a->sun_path) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	char dir[4096];
+	size_t dl = (size_t)(slash - path);
+	if (dl >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	memcpy(dir, path, dl);
+	dir[dl] = 0;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int n = snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s", fd, slash + 1);
+	*dirfd = fd;
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+}
+
+int unix_connect(const char *path)
+{
+	struct sockaddr_un a;
+	int dirfd;
+	socklen_t len = unix_addr(path, &a, &dirfd);
+	if (!len)
+		return -1;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = s < 0 ? -1 : connect(s, (struct sockaddr *)&a, len);
+	int e = errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	if (r != 0) {
+		if (s >= 0)
+			close(s);
+		errno = e;
+		return -1;
+	}
+	return s;
 }

@@ -99,6 +99,8 @@ const command: Command = {
         consoleSocket: flagString(args, "console-socket"),
         preserveFds: flagInt(args, "preserve-fds", 0),
         ignorePaused: flagBool(args, "ignore-paused"),
+        // the CLI exits right after the pid file: the process may start then (ExecOptions)
+        releaseOnExit: true,
       });
     } catch (e) {
       // The runtime's own failure exits 255: the process's status is never that ambiguous.

@@ -12,6 +12,7 @@ const command: Command = {
       ...createOptions(args, id),
       detach: flagBool(args, "detach"),
       keep: flagBool(args, "keep"),
+      noSubreaper: flagBool(args, "no-subreaper"),
     });
   },
 };

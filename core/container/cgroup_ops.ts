@@ -1,7 +1,7 @@
 // The cgroup commands: update, pause/resume, ps, events. They use the driver and paths recorded
 // at create, never re-derive them (CRI-O's update omits --systemd-cgroup).
 import { collectStats, hugepageSizes, oomKills } from "../cgroup/stats.ts";
-import { mergeResources, pids, setFreezer, update as applyUpdate } from "../cgroup/manager.ts";
+import { mergeResources, setFreezer, update as applyUpdate } from "../cgroup/manager.ts";
 import { CgroupError, type CgroupRecord } from "../cgroup/types.ts";
 import { checkResources } from "../spec/validate_resources.ts";
 import { SpecError } from "../spec/errors.ts";
@@ -12,6 +12,7 @@ import type { ContainerRecord } from "../state/types.ts";
 import { cgroupEnv, cgroupFs, requireCgroup } from "./cgroups.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
+import { containerPids } from "./members.ts";
 
 function wrap<T>(fn: () => T): T {
   try {
@@ -58,79 +59,19 @@ export function resume(ctx: RuntimeContext, idOrPrefix: string): void {
   }
 }
 
-/**
- * A paused container's sentry is frozen with it, so it cannot relay signals: moat signals the
- * processes itself (a frozen process cannot exit, so its pid cannot be reused meanwhile) and, for
- * SIGKILL, thaws the cgroup so they can die (v1 freezer semantics; runc does the same).
- */
-export function signalPaused(
-  ctx: RuntimeContext,
-  r: ContainerRecord,
-  signal: number,
-  all: boolean,
-): void {
-  const cg = requireCgroup(r);
-  const fs = cgroupFs(ctx);
-  const targets = all ? pids(fs, cg).filter((p) => p !== r.pid) : [r.initPid];
-  const name = SIGNAL_NAMES[signal];
-  if (name === undefined) {
-    throw new RuntimeError(`signal ${signal} cannot be sent to a paused container`);
-  }
-  for (const pid of targets) {
-    try {
-      if (signal !== 0) Deno.kill(pid, name);
-    } catch { /* exited */ }
-  }
-  if (signal === 9) {
-    wrap(() => setFreezer(fs, cg, "THAWED"));
-    r.paused = false;
-    ctx.store.write(r);
-  }
+/** SIGKILL was sent to a paused container: thaw it so its processes can die (runc does too). */
+export function thawAfterKill(ctx: RuntimeContext, r: ContainerRecord): void {
+  if (!r.cgroup) return;
+  wrap(() => setFreezer(cgroupFs(ctx), r.cgroup!, "THAWED"));
+  r.paused = false;
+  ctx.store.write(r);
 }
-
-const SIGNAL_NAMES: Record<number, Deno.Signal> = Object.fromEntries(
-  ([
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
-  ] as Deno.Signal[]).map((n, i) => [i + 1, n]),
-);
-SIGNAL_NAMES[0] = "SIGCONT"; // never sent: signal 0 only probes
 
 // ---- ps ----
 
 export function processes(ctx: RuntimeContext, idOrPrefix: string): number[] {
   const r = ctx.store.read(ctx.store.lookup(idOrPrefix));
-  if (!r.cgroup) return [];
-  return pids(cgroupFs(ctx), r.cgroup);
+  return currentStatus(r) === "stopped" ? [] : containerPids(ctx, r);
 }
 
 /** Keeps the header and the rows of `ps` output whose PID column is one of `pids` (runc ps). */

@@ -15,6 +15,30 @@ export interface SentryLauncher {
   execPath?: string;
 }
 
+/** How a process ended, the way runc reports it: its exit code, or 128+signal. */
+export interface ExitStatus {
+  code: number;
+  signal?: number;
+}
+
+/** Process and socket calls that need libc (ffi/proc.ts); fakes in unit tests. */
+export interface ProcessPort {
+  /**
+   * Sends `sig` through a pidfd to `pid` if it is still the process that started at
+   * `startTime` (clock ticks): true when sent, false when that process is gone.
+   */
+  signal(pid: number, startTime: number, sig: number): boolean;
+  /** Waits for a child of this process (a container init or exec'd process) to exit. */
+  waitChild(pid: number): Promise<ExitStatus>;
+  /**
+   * A path for bind/connect that fits sun_path: `path` itself, or /proc/self/fd/N/name of its
+   * directory, held open until `release`.
+   */
+  socketPath(path: string): { path: string; release(): void };
+  /** PR_SET_CHILD_SUBREAPER: orphans of a foreground container are reparented to us. */
+  setChildSubreaper(): void;
+}
+
 export interface Logger {
   debug(msg: string): void;
   warn(msg: string): void;
@@ -24,6 +48,8 @@ export interface RuntimeContext {
   store: StateStore;
   host: HostFacts;
   launcher: () => Promise<SentryLauncher>;
+  /** Signals, waits and socket paths (ffi/proc.ts), loaded by the commands that use them. */
+  procs: () => Promise<ProcessPort>;
   /** libseccomp behind libmoat (ffi/); absent: a config with linux.seccomp cannot be created. */
   seccompCompiler?: () => Promise<SeccompCompiler>;
   log: Logger;

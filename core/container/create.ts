@@ -29,7 +29,10 @@ export interface CreateOptions {
 
 export interface Created {
   record: ContainerRecord;
-  /** The sentry process; `run` waits on it, `create` lets it go. */
+  /**
+   * The sentry process; `run` waits for it (it relays a terminal until the container is done),
+   * `create` lets it go. The container's init (record.pid) is a child of this process too.
+   */
   sentry: Deno.ChildProcess;
   /** The sentry relays a pty to our stdio (foreground run with process.terminal). */
   relaysTerminal: boolean;
@@ -64,11 +67,6 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   const dir = ctx.store.dir(opts.id);
   const notifySocket = `${dir}/notify.sock`;
   const controlSocket = `${dir}/sentry.sock`;
-  if (controlSocket.length >= 108) {
-    ctx.store.remove(opts.id);
-    lock.release();
-    throw new RuntimeError(`state directory ${dir} is too long for a unix socket path`);
-  }
   let sentry: Deno.ChildProcess | undefined;
   let created: ContainerRecord | undefined;
   try {
@@ -106,7 +104,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       status: "creating",
       pid: 0,
       pidStartTime: 0,
-      initPid: 0,
+      sentryPid: 0,
+      sentryStartTime: 0,
       controlSocket,
     };
     // Hooks and seccomp cost module loads: only containers that use them pay (every CLI call
@@ -129,25 +128,32 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       `${dir}/plan`,
       opts.timeoutMs ?? 60_000,
       (child) => {
+        // recorded at once: `delete --force` after a create killed from here on finds it
         sentry = child;
-        record.pid = child.pid;
-        record.pidStartTime = readProcStat(child.pid)?.startTime ?? 0;
+        record.sentryPid = child.pid;
+        record.sentryStartTime = readProcStat(child.pid)?.startTime ?? 0;
         ctx.store.write(record);
       },
       // prestart, createRuntime: the init waits before pivot_root (core/hooks/lifecycle.ts)
       plan.attrs?.hookPause && hookLib
-        ? () => hookLib.runCreateHooks(ctx, spec, record)
+        ? (initPid) => {
+          record.pid = initPid;
+          record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
+          return hookLib.runCreateHooks(ctx, spec, record);
+        }
         : undefined,
     );
     sentry = started;
-    record.initPid = initPid;
-    record.initStartTime = readProcStat(initPid)?.startTime ?? 0;
+    record.pid = initPid;
+    record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
     record.status = "created";
     ctx.store.write(record);
+    // last: containerd considers create complete once the pid file exists
     if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);
     return { record, sentry, relaysTerminal: plan.terminal?.relay === true };
   } catch (e) {
     if (sentry) await killSentry(sentry);
+    if (created?.pid) await killCreatedInit(ctx, created);
     destroy(ctx, opts.id);
     // runtime-spec lifecycle: a failed create continues at "destroy", then poststop
     if (sentry && created?.hooks) {
@@ -157,6 +163,13 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   } finally {
     lock.release();
   }
+}
+
+/** A create that failed after the init was reported: the init is our child, kill and reap it. */
+async function killCreatedInit(ctx: RuntimeContext, r: ContainerRecord): Promise<void> {
+  const port = await ctx.procs();
+  port.signal(r.pid, r.pidStartTime, 9);
+  await port.waitChild(r.pid).catch(() => {});
 }
 
 /**

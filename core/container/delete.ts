@@ -5,7 +5,6 @@ import { validateId } from "../state/store.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killContainer } from "./destroy.ts";
 import { currentStatus } from "./status.ts";
-import { signalPaused } from "./cgroup_ops.ts";
 
 export async function deleteContainer(
   ctx: RuntimeContext,
@@ -33,9 +32,7 @@ export async function deleteContainer(
     if ((status === "running" || status === "paused") && !force) {
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
-    // A paused sentry cannot answer: SIGKILL everything and thaw first.
-    if (status === "paused") signalPaused(ctx, record, 9, true);
-    await killContainer(record);
+    await killContainer(ctx, record);
     destroy(ctx, id);
     // after teardown, once: the record is gone, so a retried delete finds nothing to rerun
     if (record.hooks?.poststop?.length) {

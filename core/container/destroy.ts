@@ -1,9 +1,10 @@
 // Tearing a container down: stop its processes, then remove everything create made.
-import { sentryRequest } from "../sentry/client.ts";
 import { isAlive } from "../state/liveness.ts";
 import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { removeContainerCgroups } from "./cgroups.ts";
+import { thawAfterKill } from "./cgroup_ops.ts";
+import { signalMembers } from "./members.ts";
 
 /** Kills a sentry we started ourselves and reaps it, so no process outlives a failed create. */
 export async function killSentry(sentry: Deno.ChildProcess): Promise<void> {
@@ -14,25 +15,28 @@ export async function killSentry(sentry: Deno.ChildProcess): Promise<void> {
 }
 
 /**
- * SIGKILLs the container (through the sentry, which holds a pidfd) and waits for the sentry to
- * go; the init dies with it (PR_SET_PDEATHSIG), so killing the sentry is the fallback.
+ * SIGKILLs every process of the container and its sentry and waits until they are gone. The
+ * init is not our child (its parent reaps it): a zombie counts as gone.
  */
-export async function killContainer(r: ContainerRecord, timeoutMs = 10_000): Promise<void> {
-  if (!isAlive(r.pid, r.pidStartTime)) return;
-  try {
-    await sentryRequest(r.controlSocket, "kill 9 1");
-  } catch { /* the sentry may be mid-exit; fall through to the direct kill */ }
+export async function killContainer(
+  ctx: RuntimeContext,
+  r: ContainerRecord,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const port = await ctx.procs();
+  const initAlive = () => r.pid > 0 && isAlive(r.pid, r.pidStartTime);
+  const sentryAlive = () => r.sentryPid > 0 && isAlive(r.sentryPid, r.sentryStartTime);
+  if (initAlive()) port.signal(r.pid, r.pidStartTime, 9);
+  // and whatever else is left in the container (runc's delete does the same)
+  if (r.pid > 0) signalMembers(ctx, port, r, 9, r.pid);
+  if (r.paused) thawAfterKill(ctx, r);
+  if (sentryAlive()) port.signal(r.sentryPid, r.sentryStartTime, 9);
   const deadline = Date.now() + timeoutMs;
-  let killedSentry = false;
-  while (isAlive(r.pid, r.pidStartTime)) {
-    if (!killedSentry && Date.now() > deadline - timeoutMs / 2) {
-      try {
-        Deno.kill(r.pid, "SIGKILL");
-      } catch { /* gone */ }
-      killedSentry = true;
+  while (initAlive() || sentryAlive()) {
+    if (Date.now() > deadline) {
+      throw new Error(`container ${r.id}: process ${r.pid} did not exit after SIGKILL`);
     }
-    if (Date.now() > deadline) throw new Error(`sentry ${r.pid} did not exit after SIGKILL`);
-    await new Promise((res) => setTimeout(res, 5));
+    await new Promise((res) => setTimeout(res, 2));
   }
 }
 

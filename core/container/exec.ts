@@ -1,13 +1,13 @@
-// `exec`: a new process in a running container, started by its own sentry (the same program
-// in exec mode) so that, like the container's init, the pid engines get is a supervisor that
-// exits with the process's status. runc's rules: a stopped container refuses, a paused one
+// `exec`: a new process in a running container, cloned by a sentry of its own (the same program
+// in exec mode) with CLONE_PARENT, so the process is our child and then our caller's (conmon's,
+// the shim's), exactly like runc's exec. runc's rules: a stopped container refuses, a paused one
 // needs --ignore-paused, and the runtime's own failures exit 255.
 import { buildExecPlan } from "../plan/exec_plan.ts";
 import { execPlacement } from "./cgroups.ts";
 import { parseReply, sentryRequest } from "../sentry/client.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { RuntimeError } from "../state/errors.ts";
-import { readProcStat } from "../state/liveness.ts";
+import { isAlive } from "../state/liveness.ts";
 import { writeFileAtomic } from "../state/store.ts";
 import type { RuntimeContext } from "./context.ts";
 import { killSentry } from "./destroy.ts";
@@ -23,6 +23,12 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /**
+   * With detach: the process execs only once this (short-lived CLI) process has exited, so the
+   * engine that waits for us has read the pid file before the process can exit. Not for a
+   * long-lived caller (mod.ts): its exit would never come.
+   */
+  releaseOnExit?: boolean;
 }
 
 /** The container's config as create recorded it (exec defaults come from it). */
@@ -38,8 +44,7 @@ export async function exec(
   const id = ctx.store.lookup(idOrPrefix);
   const record = ctx.store.read(id);
   const status = currentStatus(record);
-  const initAlive = readProcStat(record.initPid)?.startTime === record.initStartTime;
-  if (status === "stopped" || !initAlive) {
+  if (status === "stopped" || status === "creating" || !isAlive(record.pid, record.pidStartTime)) {
     throw new RuntimeError("cannot exec in a stopped container", 255);
   }
   if (status === "paused" && !o.ignorePaused) {
@@ -54,33 +59,47 @@ export async function exec(
   const controlSocket = `${dir}/exec-${tag}.sock`;
   const plan = buildExecPlan(spec, o.process, {
     id,
-    initPid: record.initPid,
-    initStartTime: record.initStartTime ?? 0,
+    initPid: record.pid,
+    initStartTime: record.pidStartTime,
     notifySocket: `${dir}/exec-${tag}.notify`,
     controlSocket,
     logPath: `${dir}/sentry.log`,
     preserveFds: o.preserveFds ?? 0,
     consoleSocket: o.consoleSocket,
     consoleRelay: !o.detach,
+    detach: o.detach === true && o.releaseOnExit === true,
     capLast: ctx.host.capLast(),
   });
   // the filter create compiled, loaded by the exec'd process too (core/seccomp/prepare.ts)
   if (record.seccomp) plan.seccomp = execSeccomp(record.seccomp, spec, record.bundle, plan);
   // The exec'd process joins the container's cgroups, as runc's (PROTOCOL.md §6a).
   if (record.cgroup) Object.assign(plan, execPlacement(record.cgroup));
-  const { sentry } = await launchSentry(ctx, plan, `${dir}/exec-${tag}.plan`, 60_000, () => {});
+  const { sentry, childPid } = await launchSentry(
+    ctx,
+    plan,
+    `${dir}/exec-${tag}.plan`,
+    60_000,
+    () => {},
+  );
   const { ok, rest } = parseReply(
-    await sentryRequest(controlSocket, "start").catch((e) => `error ${e.message}`),
+    await sentryRequest(ctx, controlSocket, "start").catch((e) => `error ${e.message}`),
   );
   if (!ok) {
     await killSentry(sentry);
+    await (await ctx.procs()).waitChild(childPid).catch(() => {});
     throw new RuntimeError(rest, 255);
   }
-  // conmon tells "runtime failed" from "command failed" by this file existing.
-  if (o.pidFile) writeFileAtomic(o.pidFile, String(sentry.pid), 0o644);
+  // conmon tells "runtime failed" from "command failed" by this file existing; written last,
+  // and the caller exits right after it (releaseOnExit)
+  if (o.pidFile) writeFileAtomic(o.pidFile, String(childPid), 0o644);
   if (o.detach) {
     sentry.unref();
     return 0;
   }
-  return await waitForeground(controlSocket, sentry, plan.terminal?.relay === true);
+  return await waitForeground(ctx, {
+    pid: childPid,
+    sentry,
+    controlSocket,
+    relaysTerminal: plan.terminal?.relay === true,
+  });
 }

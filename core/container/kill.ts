@@ -1,45 +1,44 @@
-// `kill`: deliver a signal to the container through the sentry's pidfd (no pid-reuse race).
-import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
+// `kill`: a signal to the container's init (default), to every process of the container (--all),
+// or to one of its processes (--pid, as runsc). Sent from here through pidfds, so it works
+// whether or not the sentry is alive (DESIGN §3).
 import { ERR_NOT_RUNNING, RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
-import { signalPaused } from "./cgroup_ops.ts";
+import { thawAfterKill } from "./cgroup_ops.ts";
+import { memberStart, signalMembers } from "./members.ts";
+
+export interface KillOptions {
+  all?: boolean;
+  /** A host pid (as `ps` shows it) that must belong to the container. */
+  pid?: number;
+}
 
 export async function kill(
   ctx: RuntimeContext,
   idOrPrefix: string,
   signal: number,
-  all = false,
+  opts: KillOptions = {},
 ): Promise<void> {
   const id = ctx.store.lookup(idOrPrefix);
   const record = ctx.store.read(id);
   const status = currentStatus(record);
   // runc: with --all a stopped container is not an error (engines send it during cleanup).
   if (status === "stopped" || status === "creating") {
-    if (all) return;
+    if (opts.all) return;
     throw new RuntimeError(ERR_NOT_RUNNING);
   }
-  if (status === "paused") {
-    // The sentry is frozen with the container: signal directly (core/container/cgroup_ops.ts).
-    signalPaused(ctx, record, signal, all);
-    return;
-  }
-  let reply: string;
-  try {
-    reply = await sentryRequest(record.controlSocket, `kill ${signal} ${all ? 1 : 0}`);
-  } catch (e) {
-    if (e instanceof SentryGone) {
-      if (all) return;
-      throw new RuntimeError(ERR_NOT_RUNNING);
+  const port = await ctx.procs();
+  if (opts.pid !== undefined) {
+    const start = memberStart(ctx, record, opts.pid);
+    if (start === undefined) {
+      throw new RuntimeError(`process ${opts.pid} does not belong to container ${id}`);
     }
-    throw e;
+    if (!port.signal(opts.pid, start, signal)) throw new RuntimeError("no such process");
+  } else {
+    const sent = port.signal(record.pid, record.pidStartTime, signal);
+    if (opts.all) signalMembers(ctx, port, record, signal, record.pid);
+    else if (!sent) throw new RuntimeError(ERR_NOT_RUNNING);
   }
-  const { ok, rest } = parseReply(reply);
-  if (!ok) {
-    if (/no such process/i.test(rest)) {
-      if (all) return;
-      throw new RuntimeError(ERR_NOT_RUNNING);
-    }
-    throw new RuntimeError(rest);
-  }
+  // a frozen process cannot die: SIGKILL thaws a paused container (runc does the same)
+  if (status === "paused" && signal === 9) thawAfterKill(ctx, record);
 }

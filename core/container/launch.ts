@@ -2,14 +2,17 @@
 // shared by `create` (a container's init) and `exec` (a process in a running container).
 import { encodePlan } from "../plan/encode.ts";
 import type { LaunchPlan } from "../plan/types.ts";
-import { parseReply, readLine } from "../sentry/client.ts";
+import { readLine } from "../sentry/client.ts";
 import { RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { killSentry } from "./destroy.ts";
 
 export interface Launched {
   sentry: Deno.ChildProcess;
-  /** Host pid of the process the sentry started (the init, or the exec'd process). */
+  /**
+   * Host pid of the process the sentry cloned (the init, or the exec'd process): a child of
+   * this process (CLONE_PARENT), blocked before its execve until `start`.
+   */
   childPid: number;
 }
 
@@ -19,14 +22,20 @@ export async function launchSentry(
   planPath: string,
   timeoutMs: number,
   onSpawn: (sentry: Deno.ChildProcess) => void,
-  /** The init paused before pivot_root for prestart/createRuntime (PROTOCOL.md §8). */
-  onHooks?: () => Promise<void>,
+  /**
+   * The init paused before pivot_root for prestart/createRuntime (PROTOCOL.md §8); its host pid
+   * (the hooks' state.pid).
+   */
+  onHooks?: (childPid: number) => Promise<void>,
 ): Promise<Launched> {
   Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
+  const port = await ctx.procs();
   let listener: Deno.UnixListener | undefined;
   let sentry: Deno.ChildProcess | undefined;
+  // a state directory can be longer than sun_path allows (Docker's): bind through its fd
+  const notify = port.socketPath(plan.notifySocket);
   try {
-    listener = Deno.listen({ transport: "unix", path: plan.notifySocket });
+    listener = Deno.listen({ transport: "unix", path: notify.path });
     const launcher = await ctx.launcher();
     sentry = launcher.spawn(planPath);
     ctx.log.debug(
@@ -35,15 +44,21 @@ export async function launchSentry(
     onSpawn(sentry);
     const reply = await awaitReport(listener, sentry, timeoutMs, onHooks);
     ctx.log.debug(`${plan.containerId}: sentry reported (${performance.now().toFixed(1)} ms)`);
-    const { ok, rest } = parseReply(reply);
-    if (!ok) throw new RuntimeError(rest);
-    const [, childPid] = rest.split(" ").map(Number);
-    return { sentry, childPid };
+    const m = /^(ok|error) (\d+) ?(.*)$/.exec(reply);
+    if (!m) throw new RuntimeError(reply === "" ? "sentry closed the connection" : reply);
+    if (m[1] === "error") {
+      // the sentry SIGKILLed the process it cloned; it is our child: reap it
+      const child = Number(m[2]);
+      if (child > 0) await port.waitChild(child).catch(() => {});
+      throw new RuntimeError(m[3] || "sentry reported an error");
+    }
+    return { sentry, childPid: Number(m[3]) };
   } catch (e) {
     if (sentry) await killSentry(sentry);
     throw e;
   } finally {
     listener?.close();
+    notify.release();
     for (const p of [plan.notifySocket, planPath]) {
       try {
         Deno.removeSync(p);
@@ -57,7 +72,7 @@ async function awaitReport(
   listener: Deno.UnixListener,
   sentry: Deno.ChildProcess,
   timeoutMs: number,
-  onHooks?: () => Promise<void>,
+  onHooks?: (childPid: number) => Promise<void>,
 ): Promise<string> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let expire: (e: Error) => void = () => {};
@@ -81,7 +96,7 @@ async function awaitReport(
         // "hooks <sentry> <init>": run prestart/createRuntime (they have their own timeouts,
         // so the report timer waits), answer "continue", then the final report follows
         clearTimeout(timer);
-        await onHooks();
+        await onHooks(Number(line.split(" ")[2]));
         arm();
         await conn.write(new TextEncoder().encode("continue\n"));
       } finally {

@@ -10,9 +10,15 @@ import { waitForeground } from "./foreground.ts";
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
   keep?: boolean;
+  /**
+   * runc's --no-subreaper: by default a foreground run becomes a child subreaper, so processes
+   * the container orphans outside its own pid namespace are reparented to it, not to the host.
+   */
+  noSubreaper?: boolean;
 }
 
 export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number> {
+  if (!opts.detach && !opts.noSubreaper) (await ctx.procs()).setChildSubreaper();
   const { record, sentry, relaysTerminal } = await create(ctx, {
     ...opts,
     consoleRelay: !opts.detach,
@@ -22,6 +28,8 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   } catch (e) {
     await killSentry(sentry);
     await deleteContainer(ctx, record.id, true).catch(() => {});
+    // the init is our child: reap it, whatever state the failed start left it in
+    await (await ctx.procs()).waitChild(record.pid).catch(() => {});
     throw e;
   }
   if (opts.detach) {
@@ -29,7 +37,12 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     return 0;
   }
   ctx.log.debug(`run ${record.id}: started (${performance.now().toFixed(1)} ms)`);
-  const status = await waitForeground(record.controlSocket, sentry, relaysTerminal);
+  const status = await waitForeground(ctx, {
+    pid: record.pid,
+    sentry,
+    controlSocket: record.controlSocket,
+    relaysTerminal,
+  });
   ctx.log.debug(`run ${record.id}: exited (${performance.now().toFixed(1)} ms)`);
   if (!opts.keep) await deleteContainer(ctx, record.id, true);
   return status;

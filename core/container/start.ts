@@ -17,7 +17,7 @@ export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<vo
     }
     let reply: string;
     try {
-      reply = await sentryRequest(record.controlSocket, "start");
+      reply = await sentryRequest(ctx, record.controlSocket, "start");
     } catch (e) {
       if (e instanceof SentryGone) {
         throw new RuntimeError("cannot start a container that has stopped");

@@ -3,6 +3,10 @@ import { isAlive } from "../state/liveness.ts";
 import type { ContainerRecord, Status } from "../state/types.ts";
 
 export function currentStatus(r: ContainerRecord): Status {
+  // before the sentry reported, the init is unknown: the container lives as long as the sentry
+  if (r.status === "creating") {
+    return isAlive(r.sentryPid, r.sentryStartTime) ? "creating" : "stopped";
+  }
   if (!isAlive(r.pid, r.pidStartTime)) return "stopped";
   if (r.paused) return "paused";
   return r.status;

@@ -106,7 +106,7 @@ export async function abandonContainer(
   record: ContainerRecord,
 ): Promise<void> {
   try {
-    await killContainer(record);
+    await killContainer(ctx, record);
   } catch (e) {
     ctx.log.warn(`${record.id}: ${(e as Error).message}`);
   }

@@ -190,6 +190,7 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
     v.setBigUint64(8, BigInt(p.execTarget.startTime), true);
     w.raw(Tag.EXEC_TARGET, b);
   }
+  w.flag(Tag.EXEC_RELEASE, p.execRelease === true);
   idMaps(w, Tag.UID_MAP, p.uidMaps ?? []);
   idMaps(w, Tag.GID_MAP, p.gidMaps ?? []);
   w.flag(Tag.SETGROUPS_DENY, p.setgroupsDeny === true);

@@ -29,6 +29,8 @@ export interface ExecPlanOptions {
   preserveFds: number;
   consoleSocket?: string;
   consoleRelay?: boolean;
+  /** --detach: release the process only once the CLI has exited (LaunchPlan.execRelease). */
+  detach?: boolean;
   capLast: number;
 }
 
@@ -45,6 +47,7 @@ export function buildExecPlan(spec: Spec, process: Process, o: ExecPlanOptions):
     containerId: o.id,
     exec: true,
     execTarget: { pid: o.initPid, startTime: o.initStartTime },
+    ...(o.detach ? { execRelease: true } : {}),
     ...(terminal ? { terminal } : {}),
     // Unused by an exec plan, but the decoder wants an absolute root.
     rootfs: "/",

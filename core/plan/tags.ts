@@ -78,6 +78,8 @@ export const Tag = {
   MEMPOLICY_NODES: 91,
   // 92: linux.netDevices (nest: NetDeviceTag)
   NET_DEVICE: 92,
+  // 93: exec --detach: the process execs only once the CLI that started its sentry has exited
+  EXEC_RELEASE: 93,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

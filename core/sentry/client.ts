@@ -1,16 +1,25 @@
 // Client side of the sentry's control socket (sentry/PROTOCOL.md §4): one line out, one line back.
+import type { RuntimeContext } from "../container/context.ts";
 
 export class SentryGone extends Error {}
 
-export async function sentryRequest(socketPath: string, line: string): Promise<string> {
+export async function sentryRequest(
+  ctx: RuntimeContext,
+  socketPath: string,
+  line: string,
+): Promise<string> {
   let conn: Deno.UnixConn;
+  // a state directory can be longer than sun_path allows (Docker's): connect through its fd
+  const short = (await ctx.procs()).socketPath(socketPath);
   try {
-    conn = await Deno.connect({ transport: "unix", path: socketPath });
+    conn = await Deno.connect({ transport: "unix", path: short.path });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
       throw new SentryGone(`sentry is not listening at ${socketPath}`);
     }
     throw e;
+  } finally {
+    short.release();
   }
   try {
     await conn.write(new TextEncoder().encode(line + "\n"));

@@ -14,14 +14,20 @@ export interface ContainerRecord {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
-  /** Last status written by moat; "stopped" is derived from the sentry's liveness. */
+  /**
+   * Last status written by moat; "stopped" is derived from the init's liveness ("creating"
+   * from the sentry's, before the init is known).
+   */
   status: "creating" | "created" | "running";
-  /** The sentry: the pid engines see, and its start time (clock ticks) against pid reuse. */
+  /**
+   * The container's init: the pid engines see (state, --pid-file; /proc/<pid>/ns/* are the
+   * container's), and its start time (clock ticks) against pid reuse. 0 while creating.
+   */
   pid: number;
   pidStartTime: number;
-  /** Host pid of the container's init and its start time (exec joins its namespaces). */
-  initPid: number;
-  initStartTime?: number;
+  /** The sentry, the container's sidecar supervisor (DESIGN §3). */
+  sentryPid: number;
+  sentryStartTime: number;
   controlSocket: string;
   /** The container's cgroups: driver, paths, what moat created, the applied resources. */
   cgroup?: CgroupRecord;

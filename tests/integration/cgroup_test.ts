@@ -54,7 +54,7 @@ async function cleanup(id: string, dirs: string[] = []): Promise<void> {
 }
 
 Deno.test({
-  name: "cgroups: sentry and init placed before start; every created dir removed by delete",
+  name: "cgroups: the init placed before start, the sentry outside; delete removes every dir",
   ...root,
   async fn() {
     const id = uniqueId("cgp");
@@ -69,10 +69,14 @@ Deno.test({
     assert(dirs.length >= 9, "one directory per hierarchy");
     const procs = Deno.readTextFileSync(`${r.cgroup.v1.pids}/cgroup.procs`).trim().split("\n")
       .map(Number);
-    assert(procs.includes(r.pid), "the sentry is in the container's cgroup");
-    assert(procs.includes(r.initPid), "the init is in it before start");
+    // the container's cgroup holds exactly its processes (ps, pids.max, freezer, OOM killer)
+    assertEquals(procs, [r.pid], "the init, and only the init, is in it before start");
+    assert(!procs.includes(r.sentryPid), "the sentry stays in its caller's cgroup");
+    for (const d of dirs.filter((d) => !d.includes("/unified/"))) {
+      assertEquals(Deno.readTextFileSync(`${d}/cgroup.procs`).trim(), String(r.pid), d);
+    }
     const v2procs = Deno.readTextFileSync(`${r.cgroup.v2}/cgroup.procs`);
-    assertStringIncludes(v2procs, String(r.initPid), "init cloned into the cgroup2 leaf");
+    assertEquals(v2procs.trim(), String(r.pid), "init cloned into the cgroup2 leaf");
     assertEquals(Deno.readTextFileSync(`${r.cgroup.v1.pids}/pids.max`).trim(), "40");
     const ps = await moat(["ps", "--format", "json", id]);
     assertEquals(ps.code, 0, ps.stderr);
@@ -192,7 +196,7 @@ Deno.test({
     assert(e.data.cpu.usage.total > 0);
     // 10% of one CPU: far less CPU time than wall time
     assert(e.data.cpu.usage.total < 0.3 * 600e6, `usage ${e.data.cpu.usage.total}`);
-    assertEquals(e.data.pids.current, 2);
+    assertEquals(e.data.pids.current, 1, "the workload alone (the sentry is not in the cgroup)");
     assert(e.data.memory.usage.usage > 0 && "failcnt" in e.data.memory.usage);
     assert("2MB" in e.data.hugetlb);
     await cleanup(id, r.cgroup.created);

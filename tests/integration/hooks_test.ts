@@ -84,7 +84,7 @@ Deno.test({
     const hostMnt = Deno.readLinkSync("/proc/self/ns/mnt");
     const c = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/out`);
     assertEquals(c.code, 0, c.stderr);
-    const sentryPid = JSON.parse((await moat(["state", id])).stdout).pid;
+    const initPid = JSON.parse((await moat(["state", id])).stdout).pid;
     const afterCreate = read(log).trim().split("\n");
     assertEquals(afterCreate.map((l) => l.split(" ")[0]), [
       "prestart",
@@ -119,11 +119,11 @@ Deno.test({
     };
     for (
       const [kind, status, pid] of [
-        ["prestart", "creating", sentryPid],
-        ["createRuntime", "creating", sentryPid],
+        ["prestart", "creating", initPid],
+        ["createRuntime", "creating", initPid],
         ["createContainer", "creating", 1],
         ["startContainer", "created", 1],
-        ["poststart", "running", sentryPid],
+        ["poststart", "running", initPid],
         ["poststop", "stopped", undefined],
       ] as const
     ) {

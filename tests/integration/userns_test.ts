@@ -31,14 +31,12 @@ Deno.test({
     const end = Date.now() + 3000;
     while (Date.now() < end && !hostUid) {
       const st = await moat(["state", id]);
-      if (st.code === 0) {
-        const sentry = JSON.parse(st.stdout).pid;
-        for (const e of Deno.readDirSync("/proc")) {
-          try {
-            const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
-            if (status.includes(`PPid:\t${sentry}\n`)) hostUid = /^Uid:\t(\d+)/m.exec(status)![1];
-          } catch { /* gone */ }
-        }
+      if (st.code === 0 && JSON.parse(st.stdout).status === "running") {
+        // state.pid is the container's init: its credentials as the host sees them
+        try {
+          const status = Deno.readTextFileSync(`/proc/${JSON.parse(st.stdout).pid}/status`);
+          hostUid = /^Uid:\t(\d+)/m.exec(status)![1];
+        } catch { /* gone */ }
       }
       await new Promise((r) => setTimeout(r, 20));
     }

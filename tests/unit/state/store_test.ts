@@ -14,7 +14,8 @@ function record(id: string): ContainerRecord {
     status: "created",
     pid: 1,
     pidStartTime: 1,
-    initPid: 2,
+    sentryPid: 2,
+    sentryStartTime: 2,
     controlSocket: "/x",
   };
 }
@@ -48,7 +49,7 @@ Deno.test("state: atomic write, exact id before unique prefix, ambiguity", () =>
   assertEquals(store.lookup("abcd"), "abcdef");
   assertThrows(() => store.lookup("xyz"), /ambiguous/);
   assertThrows(() => store.lookup("nope"), "container does not exist");
-  assertEquals(store.read("xyz1").initPid, 2);
+  assertEquals(store.read("xyz1").sentryPid, 2);
   assertEquals(store.list(), ["abc", "abcdef", "xyz1", "xyz2"]);
   assert(![...Deno.readDirSync(store.dir("abc"))].some((e) => e.name.endsWith(".tmp")));
   store.remove("abc");
