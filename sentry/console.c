@@ -24,24 +24,6 @@
 
 int init_console_fd = -1;
 
-static int send_fd(int sock, int fd, const char *payload)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct iovec iov = {.iov_base = (void *)payload, .iov_len = strlen(payload)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof cbuf};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t r;
-	do
-		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
-}
 
 void console_setup_init(const struct plan *p, int sock)
 {
@@ -99,7 +81,7 @@ void console_setup_init(const struct plan *p, int sock)
 
 	char name[32];
 	snprintf(name, sizeof name, "/dev/pts/%d", n);
-	if (send_fd(sock, master, name) != 0)
+	if (fd_send(sock, master, name, strlen(name)) != 0)
 		init_die("send pty master to the sentry: %s", errstr(errno));
 	close(master);
 	close(sock);
@@ -107,23 +89,8 @@ void console_setup_init(const struct plan *p, int sock)
 
 int console_receive(int sock)
 {
-	char data[64], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof cbuf};
-	ssize_t r;
-	do
-		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
+	char data[64];
+	return fd_recv(sock, data, sizeof data, NULL);
 }
 
 int console_send(const char *path, int master)
@@ -132,7 +99,7 @@ int console_send(const char *path, int master)
 	if (s < 0)
 		return -1;
 	/* payload: the terminal's name; go-runc and conmon take exactly one fd */
-	int r = send_fd(s, master, "console");
+	int r = fd_send(s, master, "console", 7);
 	int e = errno;
 	close(s);
 	errno = e;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 static int errfd = -1;
+int init_userns_joined;
 
 /* Errors travel as one "E<text>" write (≤ PIPE_BUF, so atomic) on the error pipe. */
 _Noreturn void init_die(const char *fmt, ...)
@@ -59,7 +60,7 @@ static void join_namespaces(const struct plan *p)
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		const struct plan_ns *ns = plan_ns_find(p, order[i]);
 		fds[i] = -1;
-		if (!ns || !ns->path)
+		if (!ns || !ns->path || (order[i] == CLONE_NEWUSER && init_userns_joined))
 			continue;
 		fds[i] = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
@@ -157,20 +158,20 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	/* createContainer hook binaries are opened in the runtime's view, before anything changes */
 	hooks_init(p, start_rd, err_wr);
 	join_namespaces(p);
-	{
-		const struct plan_ns *u = plan_ns_find(p, CLONE_NEWUSER);
-		if (u && !u->path)
-			userns_become_root();
-	}
+	/* in a user namespace, new or joined, act as its root: our host ids are unmapped there,
+	 * and files we create with them would fail with EOVERFLOW */
+	if (plan_ns_find(p, CLONE_NEWUSER))
+		userns_become_root();
 	/* written through the host's /proc, before the container's /proc exists or not */
 	set_oom_score_adj(p);
 
-	/* exec joins a container that is set up already: its mount namespace is the rootfs.
+	/* exec, or a mount namespace joined by path: that filesystem is set up already.
 	 * Without a mount namespace the container shares the caller's and has no mounts of its
 	 * own (create refused any): it is only chrooted into its rootfs, as runc does. */
-	if (!p->exec && plan_ns_find(p, CLONE_NEWNS))
+	const struct plan_ns *mntns = plan_ns_find(p, CLONE_NEWNS);
+	if (!p->exec && mntns && !mntns->path)
 		mounts_setup(p);
-	else if (!p->exec) {
+	else if (!p->exec && !mntns) {
 		hooks_before_pivot(p); /* prestart/createRuntime and createContainer hooks */
 		if (chroot(p->rootfs) != 0 || chdir("/") != 0)
 			init_die("chroot to %s: %s", p->rootfs, errstr(errno));

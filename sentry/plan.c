@@ -766,14 +766,16 @@ static int check_seccomp(struct dec *d, const struct plan *p)
 	return 0;
 }
 
-/* Without a mount namespace the init shares the caller's: nothing may be mounted there. */
+/* Without a mount namespace of its own (none, or one joined by path) the init shares another's
+ * filesystem: nothing may be mounted there. */
 static int check_mount_ns(struct dec *d, const struct plan *p)
 {
-	if (plan_ns_find(p, CLONE_NEWNS) || p->exec)
+	const struct plan_ns *m = plan_ns_find(p, CLONE_NEWNS);
+	if ((m && !m->path) || p->exec)
 		return 0;
 	if (p->n_mounts || p->n_devices || p->n_symlinks || p->n_masked || p->n_readonly ||
 	    p->rootfs_readonly)
-		return fail(d, "a plan without a mount namespace has mounts, devices, symlinks, masked or read-only paths");
+		return fail(d, "a plan without a new mount namespace has mounts, devices, symlinks, masked or read-only paths");
 	return 0;
 }
 

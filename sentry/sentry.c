@@ -36,6 +36,7 @@ static struct plan *P;
  * reused once its parent reaps it */
 static int pidfd = -1;
 static pid_t init_pid;
+static pid_t intermediate_pid; /* clone_init_in_userns */
 static int start_wr = -1, err_rd = -1, listen_fd = -1;
 /* the control socket's directory (sockets are bound through it: util.c unix_addr) */
 static int ctl_dir = -1;
@@ -114,7 +115,7 @@ static _Noreturn void setup_fail(const char *fmt, ...)
 			*c = ' ';
 	log_msg("error", "%s", msg);
 	kill_init();
-	snprintf(line, sizeof line, "error %d %s\n", (int)init_pid, msg);
+	snprintf(line, sizeof line, "error %d %d %s\n", (int)init_pid, (int)intermediate_pid, msg);
 	notify(line);
 	if (listen_fd >= 0)
 		unlink_control_socket();
@@ -244,10 +245,115 @@ static void place_init(int into_cgroup)
 		setup_fail("%s", err);
 }
 
+/* The pipes between the sentry and the init (pipe_msgs.h), and the pty master's socketpair. */
+struct init_pipes {
+	int start[2], errp[2], go[2], csp[2];
+};
+
+/* ---- the init (init.c): the clone3 child, before init_main ---- */
+static _Noreturn void become_init(struct init_pipes *ip)
+{
+	close(ip->start[1]);
+	close(ip->errp[0]);
+	close(ip->go[1]);
+	if (ip->csp[0] >= 0)
+		close(ip->csp[0]);
+	init_console_fd = ip->csp[1];
+	if (ctl_dir >= 0)
+		close(ctl_dir);
+	/* nothing may happen before the sentry placed us (cgroups, id maps) */
+	char c;
+	ssize_t n;
+	do
+		n = read(ip->go[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || c != MSG_GO)
+		_exit(1);
+	close(ip->go[0]);
+	init_main(P, ip->start[0], ip->errp[1]);
+}
+
+/* clone3 of the init (into the cgroup2 leaf where the kernel can); returns as clone3 does in the
+ * caller, never in the child. *in_leaf: the init was cloned into the leaf. */
+static long clone_init(struct moat_clone_args *ca, struct init_pipes *ip, int *in_leaf)
+{
+	long r = syscall(SYS_clone3, ca, sizeof *ca);
+	if (r < 0 && (ca->flags & CLONE_INTO_CGROUP) &&
+	    (errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP || errno == EPERM ||
+	     errno == EACCES)) {
+		/* no CLONE_INTO_CGROUP here (old kernel, or not permitted from a user namespace):
+		 * place_init moves the init by pid instead */
+		ca->flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca->cgroup = 0;
+		r = syscall(SYS_clone3, ca, sizeof *ca);
+	}
+	if (r == 0)
+		become_init(ip);
+	*in_leaf = r > 0 && (ca->flags & CLONE_INTO_CGROUP);
+	return r;
+}
+
+/* A user namespace joined by path must own the namespaces the init gets new, or the init could
+ * not even mount its /proc; namespaces the sentry's clone3 created would be the host's. So a
+ * short-lived intermediate (CLONE_PARENT too: a child of create's caller, which reaps it) joins
+ * the user namespace and clones the init from there, sends back the init's pidfd and exits. */
+static long clone_init_in_userns(struct moat_clone_args *ca, struct init_pipes *ip, int *in_leaf,
+				 const char *userns)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		setup_fail("socketpair: %s", errstr(errno));
+	struct moat_clone_args ia;
+	memset(&ia, 0, sizeof ia);
+	ia.flags = CLONE_PARENT;
+	long m = syscall(SYS_clone3, &ia, sizeof ia);
+	if (m < 0)
+		setup_fail("clone3: %s", errstr(errno));
+	if (m == 0) {
+		/* ---- the intermediate ---- */
+		close(sp[0]);
+		char msg[4200];
+		int fd = open(userns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWUSER) != 0) {
+			int n = snprintf(msg, sizeof msg, "join namespace %s: %s", userns, errstr(errno));
+			send(sp[1], msg, (size_t)n, MSG_NOSIGNAL);
+			_exit(1);
+		}
+		close(fd);
+		init_userns_joined = 1;
+		int leaf;
+		long r = clone_init(ca, ip, &leaf);
+		if (r < 0) {
+			int n = snprintf(msg, sizeof msg, "clone3: %s", errstr(errno));
+			send(sp[1], msg, (size_t)n, MSG_NOSIGNAL);
+			_exit(1);
+		}
+		int n = snprintf(msg, sizeof msg, "%ld %d", r, leaf);
+		_exit(fd_send(sp[1], pidfd, msg, (size_t)n) == 0 ? 0 : 1);
+	}
+	intermediate_pid = (pid_t)m;
+	close(sp[1]);
+	char msg[4200];
+	int fd = fd_recv(sp[0], msg, sizeof msg, NULL);
+	close(sp[0]);
+	long pid;
+	int leaf;
+	if (fd < 0)
+		setup_fail("%s", msg[0] ? msg : "the user namespace intermediate died");
+	if (sscanf(msg, "%ld %d", &pid, &leaf) != 2 || pid <= 0) {
+		close(fd);
+		setup_fail("the user namespace intermediate sent \"%s\"", msg);
+	}
+	pidfd = fd;
+	*in_leaf = leaf;
+	return pid;
+}
+
 static void spawn_init(void)
 {
-	int start[2], errp[2], go[2];
+	struct init_pipes ip = {.csp = {-1, -1}};
 	const struct plan_ns *pidns = plan_ns_find(P, CLONE_NEWPID);
+	const struct plan_ns *userns = plan_ns_find(P, CLONE_NEWUSER);
 
 	/* the init must be born in a joined pid namespace: setns here affects children only */
 	if (pidns && pidns->path) {
@@ -258,10 +364,10 @@ static void spawn_init(void)
 			setup_fail("join pid namespace %s: %s", pidns->path, errstr(errno));
 		close(fd);
 	}
-	if (pipe2(start, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
+	if (pipe2(ip.start, O_CLOEXEC) != 0 || pipe2(ip.errp, O_CLOEXEC) != 0 ||
+	    pipe2(ip.go, O_CLOEXEC) != 0)
 		setup_fail("pipe: %s", errstr(errno));
-	int csp[2] = {-1, -1};
-	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csp) != 0)
+	if (P->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ip.csp) != 0)
 		setup_fail("socketpair: %s", errstr(errno));
 	prepare_idmapped_mounts();
 
@@ -284,36 +390,12 @@ static void spawn_init(void)
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)cgfd;
 	}
-	long r = syscall(SYS_clone3, &ca, sizeof ca);
-	if (r < 0 && cgfd >= 0 && (errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP)) {
-		/* a kernel without CLONE_INTO_CGROUP: place_init moves the init by pid instead */
-		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		ca.cgroup = 0;
-		r = syscall(SYS_clone3, &ca, sizeof ca);
-	}
+	int in_leaf = 0;
+	long r = userns && userns->path && (new_ns_flags() & ~(uint64_t)CLONE_NEWTIME)
+			 ? clone_init_in_userns(&ca, &ip, &in_leaf, userns->path)
+			 : clone_init(&ca, &ip, &in_leaf);
 	if (r < 0)
 		setup_fail("clone3: %s", errstr(errno));
-	if (r == 0) {
-		/* ---- the init (init.c) ---- */
-		close(start[1]);
-		close(errp[0]);
-		close(go[1]);
-		if (csp[0] >= 0)
-			close(csp[0]);
-		init_console_fd = csp[1];
-		if (ctl_dir >= 0)
-			close(ctl_dir);
-		/* nothing may happen before the sentry placed us (cgroups, id maps) */
-		char c;
-		ssize_t n;
-		do
-			n = read(go[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1 || c != MSG_GO)
-			_exit(1);
-		close(go[0]);
-		init_main(P, start[0], errp[1]);
-	}
 	init_pid = (pid_t)r;
 	if (cgfd >= 0)
 		close(cgfd);
@@ -323,18 +405,18 @@ static void spawn_init(void)
 			close(P->mounts[i].idmap_tree);
 			P->mounts[i].idmap_tree = -1;
 		}
-	close(go[0]);
-	place_init((ca.flags & CLONE_INTO_CGROUP) != 0);
-	if (write(go[1], &(char){MSG_GO}, 1) != 1)
+	close(ip.go[0]);
+	place_init(in_leaf);
+	if (write(ip.go[1], &(char){MSG_GO}, 1) != 1)
 		setup_fail("release the init: %s", errstr(errno));
-	close(go[1]);
-	if (csp[1] >= 0)
-		close(csp[1]);
-	console_sp = csp[0];
-	close(start[0]);
-	close(errp[1]);
-	start_wr = start[1];
-	err_rd = errp[0];
+	close(ip.go[1]);
+	if (ip.csp[1] >= 0)
+		close(ip.csp[1]);
+	console_sp = ip.csp[0];
+	close(ip.start[0]);
+	close(ip.errp[1]);
+	start_wr = ip.start[1];
+	err_rd = ip.errp[0];
 }
 
 /* Read everything the init wrote until it closes the error pipe (exit or execve). */
@@ -796,7 +878,8 @@ int main(int argc, char **argv)
 
 	listen_control();
 	char line[128];
-	snprintf(line, sizeof line, "ok %d %d\n", (int)getpid(), (int)init_pid);
+	snprintf(line, sizeof line, "ok %d %d %d\n", (int)getpid(), (int)init_pid,
+		 (int)intermediate_pid);
 	notify(line);
 	log_msg("info", "container %s created (sentry %d, init %d)", P->container_id, (int)getpid(),
 		(int)init_pid);

@@ -75,5 +75,9 @@ struct sockaddr_un;
  * does not fit sun_path): the address length, or 0 with errno; close *dirfd (if >= 0) after */
 socklen_t unix_addr(const char *path, struct sockaddr_un *a, int *dirfd);
 int unix_connect(const char *path); /* a connected SOCK_STREAM socket, or -1 with errno */
+int fd_send(int sock, int fd, const void *data, size_t len); /* one fd in SCM_RIGHTS; 0 or -1 */
+int fd_recv(int sock, char *buf, size_t cap, size_t *got);  /* the fd received, or -1 */
+/* set in the intermediate that joined a user namespace by path before cloning the init */
+extern int init_userns_joined;
 
 #endif

@@ -44,13 +44,17 @@ export async function launchSentry(
     onSpawn(sentry);
     const reply = await awaitReport(listener, sentry, timeoutMs, onHooks);
     ctx.log.debug(`${plan.containerId}: sentry reported (${performance.now().toFixed(1)} ms)`);
-    const m = /^(ok|error) (\d+) ?(.*)$/.exec(reply);
+    // "ok <sentry> <child> <intermediate>" or "error <child> <intermediate> <message>"
+    const m = /^(ok|error) (\d+) (\d+) ?(.*)$/.exec(reply);
     if (!m) throw new RuntimeError(reply === "" ? "sentry closed the connection" : reply);
+    // a user namespace joined by path went through a short-lived intermediate: our child too
+    const intermediate = Number(m[1] === "ok" ? m[4] : m[3]);
+    if (intermediate > 0) await port.waitChild(intermediate).catch(() => {});
     if (m[1] === "error") {
       // the sentry SIGKILLed the process it cloned; it is our child: reap it
       const child = Number(m[2]);
       if (child > 0) await port.waitChild(child).catch(() => {});
-      throw new RuntimeError(m[3] || "sentry reported an error");
+      throw new RuntimeError(m[4] || "sentry reported an error");
     }
     return { sentry, childPid: Number(m[3]) };
   } catch (e) {

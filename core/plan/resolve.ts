@@ -53,7 +53,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   );
   const has = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t]);
   const isNew = (t: string) => namespaces.some((n) => n.type === CLONE_NEW[t] && !n.path);
-  if (!has("mount")) throw new PlanError("linux.namespaces: a mount namespace is required");
+  // Without a mount namespace the container shares the caller's (runc allows it) and is only
+  // chrooted into its rootfs: a mount would land in the caller's namespace and outlive the
+  // container, so none is made (runc's wording for the paths it cannot restrict).
+  const ownMounts = isNew("mount");
+  if (!ownMounts) refuseMountsWithoutNamespace(spec, has("mount"));
   if (spec.hostname && !isNew("uts")) {
     throw new PlanError("hostname: unable to set hostname without a private UTS namespace");
   }
@@ -116,7 +120,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
   });
 
   const devices: PlanDevice[] = [];
-  if (!devBound) {
+  if (!devBound && ownMounts) {
     for (const [path, major, minor] of DEFAULT_DEVICES) {
       devices.push({
         path,
@@ -125,8 +129,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
         minor,
         uid: 0,
         gid: 0,
-        // mknod is refused in a user namespace: bind the host's node instead (as runc does).
-        ...(userns.maps ? { bindFrom: path } : {}),
+        // mknod is refused in a user namespace (new or joined): bind the host's node (runc too).
+        ...(has("user") ? { bindFrom: path } : {}),
       });
     }
     symlinks.push(
@@ -149,7 +153,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,
       gid: d.gid ?? 0,
-      ...(userns.maps ? { bindFrom: d.path } : {}),
+      ...(has("user") ? { bindFrom: d.path } : {}),
     };
     const at = devices.findIndex((x) => x.path === dev.path);
     if (at >= 0) devices[at] = dev;
@@ -193,6 +197,33 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     sessionKeyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`.slice(0, 200),
     ...(emptyAttrs(attrs) ? {} : { attrs }),
   };
+}
+
+/**
+ * A container without a new mount namespace (none: the caller's; or one joined by path: another
+ * container's, set up already) gets no mounts: they would land in a namespace it does not own.
+ */
+function refuseMountsWithoutNamespace(spec: Spec, joined: boolean): void {
+  const linux = spec.linux ?? {};
+  if (linux.maskedPaths?.length || linux.readonlyPaths?.length) {
+    throw new PlanError(
+      "linux.maskedPaths, linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace",
+    );
+  }
+  if (spec.mounts?.length) {
+    const why = joined
+      ? 'the mount namespace is joined by path (linux.namespaces "mount" has a path)'
+      : 'linux.namespaces has no "mount"';
+    throw new PlanError(
+      `mounts[0]: ${spec.mounts[0].destination}: mounts need a private mount namespace (${why})`,
+    );
+  }
+  if (spec.root?.readonly) {
+    throw new PlanError("root.readonly: needs a private mount namespace");
+  }
+  if (linux.devices?.length) {
+    throw new PlanError("linux.devices: creating devices needs a private mount namespace");
+  }
 }
 
 /**

@@ -1,26 +1,10 @@
 // The seccomp tests' syscall probe (syscall_probe.c), built once per test run with
 // `musl-gcc -static` and bind-mounted read-only into a container at /probe.
-import { WORK } from "./bundle.ts";
+import { buildStatic } from "./cbuild.ts";
 import type { SpecObject } from "./bundle.ts";
 
-const SRC = new URL("./syscall_probe.c", import.meta.url).pathname;
-let built: string | undefined;
-
 export function probeBinary(): string {
-  if (built) return built;
-  const out = `${WORK}/syscall_probe`;
-  Deno.mkdirSync(WORK, { recursive: true });
-  const r = new Deno.Command("musl-gcc", {
-    args: ["-static", "-O1", "-Wall", "-Wextra", "-Werror", "-o", `${out}.tmp`, SRC],
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) {
-    throw new Error(`building the syscall probe failed: ${new TextDecoder().decode(r.stderr)}`);
-  }
-  Deno.renameSync(`${out}.tmp`, out);
-  built = out;
-  return out;
+  return buildStatic("syscall_probe");
 }
 
 /** Adds the probe at /probe (a read-only bind of the host binary). */

@@ -112,10 +112,26 @@ Deno.test("plan: bad inputs are clear errors naming the field", () => {
       ))),
     "hostname: unable to set hostname without a private UTS namespace",
   );
+  // no mount namespace: nothing may be mounted in the caller's
   assertThrows(
     () => plan((s) => (s.linux.namespaces = [{ type: "pid" }])),
-    /a mount namespace is required/,
+    /unable to restrict sys entries without a private MNT namespace/,
   );
+  assertThrows(
+    () =>
+      plan((s) => {
+        s.linux.namespaces = [{ type: "pid" }];
+        s.linux.maskedPaths = s.linux.readonlyPaths = [];
+      }),
+    /^mounts\[0\]: \/proc: mounts need a private mount namespace/,
+  );
+  const bare = plan((s) => {
+    s.linux.namespaces = [{ type: "pid" }];
+    s.linux.maskedPaths = s.linux.readonlyPaths = s.mounts = [];
+    s.root.readonly = false;
+    delete s.hostname;
+  });
+  assertEquals([bare.mounts, bare.devices, bare.symlinks], [[], [], []]);
   assertThrows(
     () => plan((s) => (s.root.path = "/nonexistent-root")),
     /^root\.path: stat \/nonexistent-root/,
