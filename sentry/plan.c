@@ -86,6 +86,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_MEMPOLICY_NODES] = {"MEMPOLICY_NODES", K_BYTES, 1, 0, 0},
 	[T_NET_DEVICE] = {"NET_DEVICE", K_NEST, PLAN_MAX_NET_DEVICES, 0, 0},
 	[T_EXEC_RELEASE] = {"EXEC_RELEASE", K_U64, 1, 0, 0},
+	[T_PIDFD_SOCKET] = {"PIDFD_SOCKET", K_STR, 1, 0, STR_MAX},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -672,6 +673,10 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_CONSOLE_RELAY: p->console_relay = v; return boolean(d, name, v);
 	case T_EXEC: p->exec = v; return boolean(d, name, v);
 	case T_EXEC_RELEASE: p->exec_release = v; return boolean(d, name, v);
+	case T_PIDFD_SOCKET:
+		if (!(p->pidfd_socket = dupstr(d, r)))
+			return -1;
+		return p->pidfd_socket[0] == '/' ? 0 : fail(d, "PIDFD_SOCKET is not an absolute path");
 	case T_UID_MAP: return dec_idmap(d, &p->uid_maps, &p->n_uid_maps, r->val, r->len);
 	case T_GID_MAP: return dec_idmap(d, &p->gid_maps, &p->n_gid_maps, r->val, r->len);
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
@@ -881,6 +886,7 @@ void plan_free(struct plan *p)
 	free(p->gids);
 	free(p->notify_socket);
 	free(p->control_socket);
+	free(p->pidfd_socket);
 	free(p->log_path);
 	free_strs(p->path_dirs, p->n_path_dirs);
 	free(p->session_keyring_name);

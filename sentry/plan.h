@@ -46,7 +46,9 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	/* 92: linux.netDevices, one nest per device: ND_NAME (host), ND_NEWNAME (optional) */
 	T_NET_DEVICE,
 	/* 93: exec --detach: the process execs only once the CLI that started the sentry exited */
-	T_EXEC_RELEASE };
+	T_EXEC_RELEASE,
+	/* 94: --pidfd-socket: a pidfd of the init is sent there before the report */
+	T_PIDFD_SOCKET };
 
 #define PLAN_MAX_NET_DEVICES 32
 
@@ -196,6 +198,7 @@ struct plan {
 	uint64_t setgroups_deny;
 	uint64_t exec_target_pid, exec_target_start;
 	uint64_t exec_release;
+	char *pidfd_socket;
 	struct plan_netdev netdevs[PLAN_MAX_NET_DEVICES];
 	size_t n_netdevs;
 	int has_mempolicy;

@@ -864,6 +864,14 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* --pidfd-socket (runc): the engine gets its own handle on the process */
+	if (P->pidfd_socket) {
+		int s = unix_connect(P->pidfd_socket);
+		if (s < 0 || fd_send(s, pidfd, "pidfd", 5) != 0)
+			setup_fail("send a pidfd to %s: %s", P->pidfd_socket, errstr(errno));
+		close(s);
+	}
+
 	/* the init holds create's stdio and the preserved fds now; we keep none of them, so an
 	 * engine's pipe reaches EOF when the container is done with it */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -23,6 +23,7 @@ export function createOptions(args: Parsed, id: string) {
     noNewKeyring: flagBool(args, "no-new-keyring"),
     preserveFds: flagInt(args, "preserve-fds", 0),
     consoleSocket: flagString(args, "console-socket"),
+    pidfdSocket: flagString(args, "pidfd-socket"),
   };
 }
 

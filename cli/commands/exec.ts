@@ -97,6 +97,7 @@ const command: Command = {
         detach: flagBool(args, "detach"),
         pidFile: pidFile && !pidFile.startsWith("/") ? `${Deno.cwd()}/${pidFile}` : pidFile,
         consoleSocket: flagString(args, "console-socket"),
+        pidfdSocket: absolute(flagString(args, "pidfd-socket")),
         preserveFds: flagInt(args, "preserve-fds", 0),
         ignorePaused: flagBool(args, "ignore-paused"),
         // the CLI exits right after the pid file: the process may start then (ExecOptions)
@@ -110,3 +111,7 @@ const command: Command = {
   },
 };
 export default command;
+
+function absolute(p: string | undefined): string | undefined {
+  return p && !p.startsWith("/") ? `${Deno.cwd()}/${p}` : p;
+}

@@ -21,6 +21,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --console-socket: where the pty master goes when process.terminal is set. */
   consoleSocket?: string;
+  /** --pidfd-socket: where a pidfd of the init goes (runc 1.2). */
+  pidfdSocket?: string;
   /** Foreground run: relay a terminal through the sentry instead of a console socket. */
   consoleRelay?: boolean;
   /** How long to wait for the sentry to report (ms). */
@@ -90,6 +92,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       noNewKeyring: opts.noNewKeyring ?? false,
       preserveFds,
       consoleSocket: opts.consoleSocket ? absolutePath(opts.consoleSocket) : undefined,
+      pidfdSocket: opts.pidfdSocket ? absolutePath(opts.pidfdSocket) : undefined,
       consoleRelay: opts.consoleRelay,
     }, ctx.host);
 

@@ -21,6 +21,7 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
   /**
@@ -68,6 +69,7 @@ export async function exec(
     consoleSocket: o.consoleSocket,
     consoleRelay: !o.detach,
     detach: o.detach === true && o.releaseOnExit === true,
+    pidfdSocket: o.pidfdSocket,
     capLast: ctx.host.capLast(),
   });
   // the filter create compiled, loaded by the exec'd process too (core/seccomp/prepare.ts)

@@ -376,6 +376,9 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.GID_MAP:
         (p.gidMaps ??= []).push(idMap(r));
         break;
+      case Tag.PIDFD_SOCKET:
+        p.pidfdSocket = str(r);
+        break;
       case Tag.EXEC_RELEASE:
         p.execRelease = u64(r) === 1n;
         break;

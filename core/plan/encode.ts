@@ -191,6 +191,7 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
     w.raw(Tag.EXEC_TARGET, b);
   }
   w.flag(Tag.EXEC_RELEASE, p.execRelease === true);
+  w.str(Tag.PIDFD_SOCKET, p.pidfdSocket);
   idMaps(w, Tag.UID_MAP, p.uidMaps ?? []);
   idMaps(w, Tag.GID_MAP, p.gidMaps ?? []);
   w.flag(Tag.SETGROUPS_DENY, p.setgroupsDeny === true);

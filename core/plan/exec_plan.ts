@@ -31,6 +31,7 @@ export interface ExecPlanOptions {
   consoleRelay?: boolean;
   /** --detach: release the process only once the CLI has exited (LaunchPlan.execRelease). */
   detach?: boolean;
+  pidfdSocket?: string;
   capLast: number;
 }
 
@@ -48,6 +49,7 @@ export function buildExecPlan(spec: Spec, process: Process, o: ExecPlanOptions):
     exec: true,
     execTarget: { pid: o.initPid, startTime: o.initStartTime },
     ...(o.detach ? { execRelease: true } : {}),
+    ...(o.pidfdSocket ? { pidfdSocket: o.pidfdSocket } : {}),
     ...(terminal ? { terminal } : {}),
     // Unused by an exec plan, but the decoder wants an absolute root.
     rootfs: "/",

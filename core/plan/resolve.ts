@@ -28,6 +28,8 @@ export interface PlanOptions {
   consoleSocket?: string;
   /** Foreground run of a terminal process: the sentry relays the pty to our stdio. */
   consoleRelay?: boolean;
+  /** --pidfd-socket: where a pidfd of the init goes. */
+  pidfdSocket?: string;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -191,6 +193,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
     ...processFields(process, capLast),
     notifySocket: opts.notifySocket,
     controlSocket: opts.controlSocket,
+    ...(opts.pidfdSocket ? { pidfdSocket: opts.pidfdSocket } : {}),
     logPath: opts.logPath,
     preserveFds: opts.preserveFds,
     noNewKeyring: opts.noNewKeyring,

@@ -80,6 +80,8 @@ export const Tag = {
   NET_DEVICE: 92,
   // 93: exec --detach: the process execs only once the CLI that started its sentry has exited
   EXEC_RELEASE: 93,
+  // 94: --pidfd-socket: a pidfd of the init (or exec'd process) goes there before create returns
+  PIDFD_SOCKET: 94,
 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;

@@ -166,6 +166,8 @@ export interface LaunchPlan {
    * drops exits of pids it does not know yet).
    */
   execRelease?: boolean;
+  /** --pidfd-socket: the sentry sends a pidfd of the process there (one SCM_RIGHTS message). */
+  pidfdSocket?: string;
   terminal?: PlanTerminal;
   rootfs: string;
   rootfsReadonly: boolean;

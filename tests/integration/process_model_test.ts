@@ -496,3 +496,42 @@ function exists(p: string): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "process model: --pidfd-socket receives a pidfd of the init (create) and of exec's process",
+  ...root,
+  async fn() {
+    const RECEIVER = new URL("../helpers/fd_receiver.py", import.meta.url).pathname;
+    const id = uniqueId("pidfd");
+    const bundle = makeBundle(["sleep", "60"]);
+    // exec's extra arguments go after the id: sleep, so the exec'd process lives a while
+    const receive = async (args: string[]) => {
+      const sock = `/tmp/moat-pidfd-${id.slice(-6)}.sock`;
+      const out = `${WORK}/${id}.${args[0]}.pidfd`;
+      const rcv = new Deno.Command("python3", { args: [RECEIVER, sock, out] }).spawn();
+      await waitFor(() => exists(sock));
+      const tail = args[0] === "exec" ? ["sleep", "30"] : [];
+      const r = await moatToFile(
+        [...args, "--pidfd-socket", sock, id, ...tail],
+        `${bundle}/${args[0]}`,
+      );
+      assertEquals(r.code, 0, r.stderr);
+      await rcv.status;
+      Deno.removeSync(sock);
+      return Deno.readTextFileSync(out);
+    };
+    try {
+      const created = await receive(["create", "--bundle", bundle]);
+      const st = await stateOf(id);
+      assertStringIncludes(created, "link=anon_inode:[pidfd]");
+      assertStringIncludes(created, `\nPid:\t${st.pid}\n`);
+      assertEquals((await moat(["start", id])).code, 0);
+      const execd = await receive(["exec", "-d", "--pid-file", `${WORK}/${id}.epid`]);
+      const epid = Number(Deno.readTextFileSync(`${WORK}/${id}.epid`));
+      assertStringIncludes(execd, `\nPid:\t${epid}\n`);
+      assertNotEquals(epid, st.pid);
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
