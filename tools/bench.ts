@@ -156,14 +156,14 @@ async function sentryMemory(bundle: string): Promise<{ rss: number; pss: number;
       ], true);
     }
     for (const cid of ids) {
-      const out = await sh([`${top}/bin/moat`, "--root", root, "state", cid], "piped");
-      const st = JSON.parse(new TextDecoder().decode(out.stdout));
+      // state.pid is the container's init; the sentry beside it is in the state record
+      const { sentryPid } = JSON.parse(Deno.readTextFileSync(`${root}/${cid}/state.json`));
       try {
-        const smaps = Deno.readTextFileSync(`/proc/${st.pid}/smaps_rollup`);
+        const smaps = Deno.readTextFileSync(`/proc/${sentryPid}/smaps_rollup`);
         rss.push(Number(/^Rss:\s+(\d+)/m.exec(smaps)![1]));
         pss.push(Number(/^Pss:\s+(\d+)/m.exec(smaps)![1]));
       } catch (e) {
-        console.error(`sentry of ${cid} (pid ${st.pid}, ${st.status}): ${(e as Error).message}`);
+        console.error(`sentry of ${cid} (pid ${sentryPid}): ${(e as Error).message}`);
       }
     }
   } finally {

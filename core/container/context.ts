@@ -65,4 +65,9 @@ export interface RuntimeContext {
   noCgroups?: boolean;
   /** --rootless: cgroup permission errors are tolerated (the container runs unconfined). */
   rootless?: boolean;
+  /**
+   * --policy FILE: default `dev.moat.*` sandbox policy for containers whose annotations do not
+   * set a key (core/sandbox/policy.ts), and where it came from (for errors).
+   */
+  policyDefaults?: { keys: Record<string, string>; source: string };
 }

@@ -35,6 +35,8 @@ export interface ContainerRecord {
   paused?: boolean;
   /** linux.seccomp as compiled at create: `exec` loads the same filter (core/seccomp/). */
   seccomp?: SeccompRecord;
+  /** The sandbox policy in force (core/sandbox/), as `state` shows it. */
+  sandbox?: Record<string, unknown>;
   /**
    * hooks.poststart and hooks.poststop as config.json had them at create (with `bundle` and
    * `annotations` above, all that start and delete need): later edits to config.json have no
