@@ -14,6 +14,7 @@ import { list, state } from "./core/container/query.ts";
 import { run, type RunOptions } from "./core/container/run.ts";
 import { parseSignal } from "./core/container/signals.ts";
 import { start } from "./core/container/start.ts";
+import { wait } from "./core/container/wait.ts";
 import { realHost } from "./core/plan/host.ts";
 import { StateStore } from "./core/state/store.ts";
 
@@ -46,12 +47,17 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
   };
   return {
-    /** Creates a container; its sentry stays a child of this process until it exits. */
+    /**
+     * Creates a container. Its init is a child of this process (as a container init is of
+     * runc's caller): `wait` for it, or `delete` it, so it is reaped.
+     */
     create: async (o: CreateOptions) => (await create(ctx, o)).record,
     start: (id: string) => start(ctx, id),
     kill: (id: string, signal: string | number = "TERM", all = false) =>
       kill(ctx, id, typeof signal === "number" ? signal : parseSignal(signal), { all }),
     delete: (id: string, force = false) => deleteContainer(ctx, id, force),
+    /** The exit status of a started container: its exit code, or 128+signal. */
+    wait: (id: string) => wait(ctx, id),
     state: (id: string) => state(ctx, id),
     list: () => list(ctx),
     /** create + start + wait + delete; resolves to the exit status (128+signal if killed). */

@@ -1,5 +1,5 @@
 // Tearing a container down: stop its processes, then remove everything create made.
-import { isAlive } from "../state/liveness.ts";
+import { isAlive, readProcStat } from "../state/liveness.ts";
 import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { removeContainerCgroups } from "./cgroups.ts";
@@ -37,6 +37,12 @@ export async function killContainer(
       throw new Error(`container ${r.id}: process ${r.pid} did not exit after SIGKILL`);
     }
     await new Promise((res) => setTimeout(res, 2));
+  }
+  // a container this process created and never waited for (mod.ts, a failed run): its init is
+  // our zombie, reap it
+  const st = r.pid > 0 ? readProcStat(r.pid) : null;
+  if (st && st.ppid === Deno.pid && st.startTime === r.pidStartTime) {
+    await port.waitChild(r.pid).catch(() => {});
   }
 }
 

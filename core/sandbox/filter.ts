@@ -85,7 +85,15 @@ export const NEEDS_SYS_ADMIN = [
 ];
 
 /** clone's namespace flags (in a register: BPF can see them) */
-const CLONE_NEW_FLAGS = [0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000];
+const CLONE_NEW_FLAGS = [
+  0x20000,
+  0x2000000,
+  0x4000000,
+  0x8000000,
+  0x10000000,
+  0x20000000,
+  0x40000000,
+];
 
 /** open-for-write, selected by flags in a register: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC */
 const WRITE_FLAGS = [0o1, 0o2, 0o100, 0o1000];
@@ -132,7 +140,10 @@ export interface FilterContext {
 }
 
 /** moat's filter for a container, or undefined when the policy asks for nothing. */
-export function sandboxFilter(policy: SandboxPolicy, ctx: FilterContext): SandboxFilter | undefined {
+export function sandboxFilter(
+  policy: SandboxPolicy,
+  ctx: FilterContext,
+): SandboxFilter | undefined {
   const rules: SeccompRule[] = [];
   const denials: Array<{ name: string; errno: number }> = [];
   const refused: string[] = [];

@@ -86,7 +86,9 @@ export function resolvePolicy(
     if (v === undefined) return undefined;
     if (v.length > 64 || /[\0-\x1f]/.test(v)) {
       throw new PolicyError(
-        `${src}: invalid value ${JSON.stringify(v)} (at most 64 printable bytes, as uname(2) holds)`,
+        `${src}: invalid value ${
+          JSON.stringify(v)
+        } (at most 64 printable bytes, as uname(2) holds)`,
       );
     }
     return v;
@@ -113,7 +115,9 @@ export function resolvePolicy(
   }
   const [traceFile, fileSrc] = get(POLICY_KEYS.traceFile);
   if (traceFile !== undefined && (!traceFile.startsWith("/") || traceFile.includes("\0"))) {
-    throw new PolicyError(`${fileSrc}: invalid value ${JSON.stringify(traceFile)} (an absolute path)`);
+    throw new PolicyError(
+      `${fileSrc}: invalid value ${JSON.stringify(traceFile)} (an absolute path)`,
+    );
   }
   const release = text(POLICY_KEYS.unameRelease);
   const version = text(POLICY_KEYS.unameVersion);

@@ -3,6 +3,7 @@
 
 export interface ProcStat {
   state: string;
+  ppid: number;
   startTime: number;
 }
 
@@ -11,10 +12,10 @@ export function parseProcStat(text: string): ProcStat | null {
   const close = text.lastIndexOf(")");
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(" ");
-  // fields[0] is field 3 (state); start time is field 22.
+  // fields[0] is field 3 (state), fields[1] the parent's pid; start time is field 22.
   const startTime = Number(fields[19]);
   if (!fields[0] || !Number.isFinite(startTime)) return null;
-  return { state: fields[0], startTime };
+  return { state: fields[0], ppid: Number(fields[1]), startTime };
 }
 
 export function readProcStat(pid: number): ProcStat | null {

@@ -35,3 +35,15 @@ export function assertThrows(fn: () => unknown, match?: RegExp | string): Error 
   }
   throw new Error("expected the function to throw");
 }
+
+/** The promise rejects with an error whose message includes `includes`. */
+export async function assertRejects(fn: () => Promise<unknown>, includes?: string): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    const err = e as Error;
+    if (includes !== undefined) assertStringIncludes(err.message, includes);
+    return err;
+  }
+  throw new Error("expected the promise to reject");
+}

@@ -41,7 +41,10 @@ Deno.test("policy: built-in defaults, a policy file under annotations", () => {
     trace: [],
   });
   const file = { "dev.moat.egress.default": "deny", "dev.moat.trace": "exec,connect" };
-  const q = resolvePolicy({ "dev.moat.trace": "all", "dev.moat.uname.release": "5.10.0-moat" }, file);
+  const q = resolvePolicy(
+    { "dev.moat.trace": "all", "dev.moat.uname.release": "5.10.0-moat" },
+    file,
+  );
   assertEquals(q.egress.default, "deny");
   assertEquals(q.trace.length, 8);
   assertEquals(q.uname, { release: "5.10.0-moat" });

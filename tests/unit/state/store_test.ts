@@ -71,6 +71,11 @@ Deno.test("state: liveness uses pid and start time, zombies are dead", () => {
   assert(!isAlive(0, 0));
   assertEquals(parseProcStat("12 (a) b) c) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999 0"), {
     state: "Z",
+    ppid: 1,
     startTime: 999,
   });
+  assertEquals(
+    self.ppid,
+    Number(/^PPid:\t(\d+)/m.exec(Deno.readTextFileSync("/proc/self/status"))![1]),
+  );
 });
