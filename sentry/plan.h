@@ -19,8 +19,10 @@ enum {
 	T_SESSION_KEYRING_NAME, T_CONTAINER_ID,
 	/* Reserved ranges, so features can be added side by side (PROTOCOL.md §1):
 	 * 40-49 cgroups, 50-59 seccomp, 60-79 hooks and process attributes,
-	 * 80-89 terminals. Each feature defines its own T_* values in its range. */
-	T_MAX_TOP = 95
+	 * 80-89 terminals, 90-99 process and exec additions, 100-119 the sandbox (mediation),
+	 * 120-129 rootfs overlay and filestores, 130-139 pods, 140-149 checkpoint/restore.
+	 * Each feature defines its own T_* values in its range. */
+	T_MAX_TOP = 159
 };
 
 /* 40-49: cgroups (PROTOCOL.md §1, cgroups) */
