@@ -254,9 +254,34 @@ static void on_sysinfo(struct notify *n, struct target *t, const struct moat_sec
 	*a = r ? (struct answer){A_ERROR, 0, -r} : (struct answer){A_VALUE, 0, 0};
 }
 
+/* A surface refusal the trace should see: its errno, and a "denied" event. */
+static int on_denial(struct notify *n, struct target *t, const struct moat_seccomp_data *d,
+		     struct answer *a)
+{
+	if (d->arch != MOAT_AUDIT_ARCH_X86_64 || (d->nr & MOAT_X32_SYSCALL_BIT))
+		return 0;
+	for (size_t i = 0; i < n->cfg.n_denials; i++) {
+		const struct notify_denial *x = &n->cfg.denials[i];
+		if (x->nr != d->nr)
+			continue;
+		*a = (struct answer){A_ERROR, 0, x->err};
+		n->stats.denied++;
+		struct trace_event *e = notify_event(n, TRACE_DENIED, "denied", t->tid);
+		if (e) {
+			tev_str(e, "call", x->name, strlen(x->name));
+			tev_int(e, "errno", x->err);
+			n->ev_decision = "deny";
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static void dispatch(struct notify *n, struct target *t, const struct moat_seccomp_data *d,
 		     struct answer *a)
 {
+	if (n->cfg.n_denials && on_denial(n, t, d, a))
+		return;
 	switch (classify(d)) {
 	case C_UNAME: on_uname(n, t, d, a); break;
 	case C_SYSINFO: on_sysinfo(n, t, d, a, 0); break;

@@ -25,6 +25,14 @@
  * the call fails with. */
 typedef int (*notify_sysinfo_fn)(void *arg, struct moat_ksysinfo *out);
 
+/* A syscall moat's surface filter refuses, answered by the sentry so the trace can name it
+ * (dev.moat.trace "denied"); x86_64 numbers. */
+struct notify_denial {
+	int nr;
+	int err;          /* positive errno */
+	const char *name; /* for the trace */
+};
+
 struct notify_config {
 	int listener;              /* the seccomp listener (borrowed: notify_close leaves it open) */
 	int proc_fd;               /* the sentry's /proc (an O_DIRECTORY fd) */
@@ -36,6 +44,8 @@ struct notify_config {
 	 * IP socket is decided and performed by the sentry. Must outlive the notify. */
 	const struct egress_policy *egress;
 	struct trace *trace;       /* NULL: no trace */
+	const struct notify_denial *denials; /* refused here, with their errno */
+	size_t n_denials;
 	int no_sync_wakeup;        /* measurements only: leave SYNC_WAKE_UP off */
 };
 
