@@ -321,7 +321,11 @@ static int cmd_probe(int argc, char **argv)
 		return probe_errno(argv[1], argv[2]);
 	if (argc == 1 && !strcmp(argv[0], "sysinfo"))
 		return probe_sysinfo();
-	die("probe: size|two|reread FILE, chunks FILE [N], errno OP PATH, sysinfo");
+	if (argc == 3 && !strcmp(argv[0], "bench")) { /* µs per open+read+close, best of 5 */
+		printf("%.2f\n", bench(argv[1], atoi(argv[2])));
+		return 0;
+	}
+	die("probe: size|two|reread FILE, chunks FILE [N], bench FILE N, errno OP PATH, sysinfo");
 }
 
 /* ---- serve: a real cgroup, the server, and a workload ---- */
@@ -456,8 +460,10 @@ static void files_init(int changing)
 
 static void bench_pair(const struct opts *o, const char *label)
 {
-	double m = bench("/proc/meminfo", o->bench), h = bench("/etc/hostname", o->bench * 10);
-	fprintf(stderr, "bench %s meminfo_us=%.2f hostname_us=%.3f\n", label, m, h);
+	double m = bench("/proc/meminfo", o->bench);
+	double c = bench("/sys/devices/system/cpu/online", o->bench);
+	double h = bench("/etc/hostname", o->bench * 10);
+	fprintf(stderr, "bench %s meminfo_us=%.2f online_us=%.2f hostname_us=%.3f\n", label, m, c, h);
 }
 
 /* The init's part: cgroup, namespaces, the binds from the sentry's mount (or, with

@@ -98,6 +98,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "vfs: values follow the cgroup: usage, then a raised limit and quota (as update does)",
+  ...root,
+  async fn() {
+    const dir = tmpDir();
+    try {
+      const cg = "/sys/fs/cgroup/%s/$HARNESS_CGROUP";
+      const r = await serve(
+        uniqueId("vfs"),
+        LIMIT,
+        script({
+          before: "grep MemFree /proc/meminfo",
+          // 16 MiB of tmpfs pages, charged to the cgroup (the tmpfs goes with the namespace)
+          used: `mount -t tmpfs none ${dir} && dd if=/dev/zero of=${dir}/f bs=1M count=16 ` +
+            "2>/dev/null && grep MemFree /proc/meminfo",
+          update: `echo 134217728 > ${cg.replace("%s", "memory")}/memory.limit_in_bytes && ` +
+            `echo 200000 > ${cg.replace("%s", "cpu")}/cpu.cfs_quota_us && ` +
+            "head -1 /proc/meminfo; cat /sys/devices/system/cpu/online; grep -c ^cpu /proc/stat",
+        }),
+      );
+      assertEquals(r.code, 0, r.stderr);
+      assertClean(r);
+      const s = sections(r.stdout);
+      const kb = (t: string) => Number(/(\d+) kB/.exec(t)?.[1]);
+      assert(kb(s.before) - kb(s.used) >= 16384, `${s.before} then ${s.used}`);
+      assertEquals(s.update, "MemTotal:         131072 kB\n0-1\n3\n");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "vfs: stat and reads at offsets; fstat's size is what the same fd reads",
   ...root,
   async fn() {
@@ -350,12 +382,21 @@ Deno.test({
     const r = await serve(uniqueId("vfs"), [...LIMIT, "--bench", "1000"], "true");
     assertEquals(r.code, 0, r.stderr);
     assertClean(r);
-    const m = [...r.stderr.matchAll(/^bench (\w+) meminfo_us=([\d.]+) hostname_us=([\d.]+)$/gm)];
+    const m = [
+      ...r.stderr.matchAll(
+        /^bench (\w+) meminfo_us=([\d.]+) online_us=([\d.]+) hostname_us=([\d.]+)$/gm,
+      ),
+    ];
     assertEquals(m.map((x) => x[1]), ["real", "fuse"]);
-    const [real, fuse] = m.map((x) => ({ meminfo: Number(x[2]), hostname: Number(x[3]) }));
+    const [real, fuse] = m.map((x) => ({
+      meminfo: Number(x[2]),
+      online: Number(x[3]),
+      hostname: Number(x[4]),
+    }));
     console.log(
-      `open+read+close: /proc/meminfo ${real.meminfo} µs real, ${fuse.meminfo} µs virtual; ` +
-        `/etc/hostname ${real.hostname} µs without the mount, ${fuse.hostname} µs with it`,
+      `open+read+close, µs: /proc/meminfo ${real.meminfo} real, ${fuse.meminfo} virtual; ` +
+        `cpu/online ${real.online} real, ${fuse.online} virtual; ` +
+        `/etc/hostname ${real.hostname} without the mount, ${fuse.hostname} with it`,
     );
     // best of 5 rounds each; loose enough for a loaded machine, tight enough for a per-open cost
     assert(fuse.hostname < real.hostname * 1.5 + 1, "an ordinary open pays nothing");
