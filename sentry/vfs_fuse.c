@@ -294,6 +294,7 @@ static struct handle *handle_of(struct vfs_fuse *fs, uint64_t fh, uint64_t node)
 	return h;
 }
 
+/* 0: answered; 1: nobody waits for it (the request was interrupted: ENOENT); -1: fatal. */
 static int reply(struct vfs_fuse *fs, uint64_t unique, int error, const void *arg, size_t len)
 {
 	struct moat_fuse_out_header oh = {
@@ -306,8 +307,7 @@ static int reply(struct vfs_fuse *fs, uint64_t unique, int error, const void *ar
 	do
 		w = writev(fs->fd, iov, len ? 2 : 1);
 	while (w < 0 && errno == EINTR);
-	/* ENOENT: the request was interrupted and is gone; nobody waits for this answer */
-	return w >= 0 || errno == ENOENT ? 0 : -1;
+	return w >= 0 ? 0 : errno == ENOENT ? 1 : -1;
 }
 
 static void fill_attr(const struct vfs_fuse *fs, uint64_t node, uint64_t size,
@@ -465,7 +465,10 @@ static int do_open(struct vfs_fuse *fs, uint64_t unique, uint64_t node, const ch
 		/* no page cache (one handle's snapshot is never another's), and no FLUSH on close */
 		.open_flags = MOAT_FOPEN_DIRECT_IO | MOAT_FOPEN_NOFLUSH,
 	};
-	return reply(fs, unique, 0, &out, sizeof out);
+	int r = reply(fs, unique, 0, &out, sizeof out);
+	if (r == 1) /* the opener is gone: no RELEASE will come for this handle */
+		h->file = 0;
+	return r;
 }
 
 static int do_read(struct vfs_fuse *fs, uint64_t unique, uint64_t node, const char *arg,
@@ -523,7 +526,8 @@ static int do_statfs(struct vfs_fuse *fs, uint64_t unique)
 	return reply(fs, unique, 0, &st, sizeof st);
 }
 
-int vfs_fuse_serve_one(struct vfs_fuse *fs)
+/* One request: 0 or 1 (reply's), -1 fatal with errno. */
+static int dispatch(struct vfs_fuse *fs)
 {
 	ssize_t n = read(fs->fd, fs->req, sizeof fs->req);
 	if (n < 0) /* ENOENT: a request was interrupted before we read it */
@@ -588,4 +592,9 @@ int vfs_fuse_serve_one(struct vfs_fuse *fs)
 	default: /* FLUSH, GETXATTR, OPENDIR, LSEEK, STATX...: the kernel stops asking or copes */
 		return reply(fs, h.unique, ENOSYS, NULL, 0);
 	}
+}
+
+int vfs_fuse_serve_one(struct vfs_fuse *fs)
+{
+	return dispatch(fs) < 0 ? -1 : 0;
 }

@@ -3,11 +3,12 @@
  * /proc/meminfo, /proc/cpuinfo, ... in the container's mount namespace. Only opens of those
  * paths reach the sentry; every other open costs nothing extra.
  *
- * Each open takes a snapshot: the content is rendered at OPEN into a buffer of that handle
- * and READs are served from it, so a reader never sees a torn file. A READ at offset 0 of a
- * handle that was already read renders afresh (top, vmstat and free -s keep the fd open and
- * pread from 0 again). Files are opened FOPEN_DIRECT_IO so the page cache never serves one
- * handle's content to another. */
+ * Each open takes a snapshot: the content rendered for the GETATTR the kernel sends before the
+ * open becomes that handle's buffer and READs are served from it, so a reader never sees a
+ * torn file. A READ at offset 0 of a handle that was already read renders afresh (top, vmstat
+ * and free -s keep the fd open and pread from 0 again). Files are opened FOPEN_DIRECT_IO so the
+ * page cache never serves one handle's content to another. A cat costs GETATTR, OPEN, READ
+ * and an asynchronous RELEASE; read(2) until EOF adds one READ. */
 #ifndef MOAT_VFS_FUSE_H
 #define MOAT_VFS_FUSE_H
 
@@ -35,9 +36,13 @@ int vfs_fuse_open(void);
 
 /* The mount, made by the sentry (host root, in its own namespaces) before it clones the init:
  *
- *   mnt = vfs_fuse_mount(fuse_fd)            -- the sentry, before clone3; then poll fuse_fd
- *   vfs_fuse_bind(mnt, files, n, rootfs_fd)  -- the init, in the container's mount namespace
- *   close(mnt)                               -- both: the FUSE root is then attached nowhere
+ *   fd = vfs_fuse_open(); mnt = vfs_fuse_mount(fd)  -- the sentry, before clone3; from then on
+ *                                                     its loop serves fd (the binds wait on it)
+ *   vfs_fuse_bind(mnt, files, n, rootfs_fd)         -- the init, after /proc and /sys are mounted
+ *   close(mnt), close(fd)                           -- the init after binding; the sentry closes
+ *                                                     mnt after clone3: only the binds then hold
+ *                                                     the superblock, which goes with the
+ *                                                     container's mount namespace (ENODEV)
  *
  * Why the sentry and not the init: the kernel refuses a mount whose /dev/fuse fd was opened in
  * another user namespace than the mounter's (EINVAL), and the init of a user-namespaced
