@@ -72,8 +72,8 @@ int vfs_fuse_mount_data(char *buf, size_t cap, int fuse_fd);
 int vfs_fuse_mount(int fuse_fd, char *err, size_t errlen);
 
 /* For the init, after /proc and /sys are mounted: puts a clone of each file that has a target
- * (open_tree(OPEN_TREE_CLONE) of mnt_fd/name; Linux 6.15 and later clone from a detached
- * mount) over it, below root_fd (the container's root: the rootfs fd before pivot_root, "/"
+ * (open_tree(OPEN_TREE_CLONE) of mnt_fd/name: cloning from a detached mount works on 6.18,
+ * tested; older kernels refuse it with EINVAL) over it, below root_fd (the container's root: the rootfs fd before pivot_root, "/"
  * after), resolved with RESOLVE_IN_ROOT and no symlinks.
  * A target that is missing or not on its target_fs is skipped: /proc or /sys is not mounted,
  * or the spec mounted its own file there (its choice wins). Each clone looks the file up, so
