@@ -15,6 +15,7 @@ const GLOBAL_FLAGS: FlagTable = {
   "systemd-cgroup": { value: false },
   rootless: { value: true },
   criu: { value: true },
+  policy: { value: true },
   help: { alias: "h" },
   version: { alias: "v" },
 };
@@ -82,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     const { makeContext } = await import("./context.ts");
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
+    ctx.policyFile = flagString(g, "policy");
     // runc: --rootless auto (the default) means rootless when not running as root.
     const rootless = flagString(g, "rootless") ?? "auto";
     if (!["true", "false", "auto"].includes(rootless)) {

@@ -7,6 +7,7 @@
  * image can therefore never redirect a mount onto the host (the CVE-2021-30465 class). */
 #include "kabi.h"
 #include "sentry.h"
+#include "vfs_fuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -395,6 +396,24 @@ static void parent_mount_private(const char *rootfs)
 		init_die("make %s private: %s", best, errstr(errno));
 }
 
+int init_vfs_mnt = -1;
+const struct vfs_file *init_vfs_files;
+size_t init_vfs_nfiles;
+
+/* dev.moat.virtualize: the sentry's FUSE files over /proc/meminfo & co. (sandbox.c mounted the
+ * filesystem): after the spec's mounts made /proc and /sys, before the masked paths (which win)
+ * and pivot_root. Each bind's lookup is answered by the sentry meanwhile. */
+static void bind_virtual_files(int rootfd)
+{
+	if (init_vfs_mnt < 0)
+		return;
+	char err[512];
+	if (vfs_fuse_bind(init_vfs_mnt, init_vfs_files, init_vfs_nfiles, rootfd, err, sizeof err) < 0)
+		init_die("%s", err);
+	close(init_vfs_mnt);
+	init_vfs_mnt = -1;
+}
+
 void mounts_setup(const struct plan *p)
 {
 	/* keep container mounts from leaking to the host (TS sends MS_SLAVE|MS_REC by default) */
@@ -417,6 +436,7 @@ void mounts_setup(const struct plan *p)
 		do_device(rootfd, &p->devices[i]);
 	for (size_t i = 0; i < p->n_symlinks; i++)
 		do_symlink(rootfd, &p->symlinks[i]);
+	bind_virtual_files(rootfd);
 
 	/* prestart/createRuntime (paused for moat create) and createContainer hooks run with the
 	 * mounts in place and the runtime's root still visible; then linux.sysctl (hooks.c,

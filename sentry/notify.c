@@ -10,6 +10,7 @@
 #include "sentry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ _Static_assert(sizeof(struct moat_kmmsghdr) == 64, "struct mmsghdr");
 
 enum call {
 	C_NONE, C_UNAME, C_SYSINFO, C_SYSINFO32, C_CONNECT, C_SENDTO, C_SENDMSG, C_SENDMMSG,
-	C_BIND, C_EXECVE, C_EXECVEAT, C_OPEN, C_SETID, C_MOUNT, C_PTRACE,
+	C_BIND, C_EXECVE, C_EXECVEAT, C_OPEN, C_SETID, C_MOUNT, C_PTRACE, C_GETAFFINITY,
 };
 
 static enum call classify(const struct moat_seccomp_data *d)
@@ -55,6 +56,7 @@ static enum call classify(const struct moat_seccomp_data *d)
 		return C_SETID;
 	case 165: case 166: case 429: return C_MOUNT; /* mount, umount2, move_mount */
 	case 101: return C_PTRACE;
+	case 204: return C_GETAFFINITY;
 	}
 	return C_NONE;
 }
@@ -179,8 +181,26 @@ static void copy_field(char *dst, const char *src)
 	dst[len] = 0;
 }
 
+#define PER_LINUX32 0x0008
+#define UNAME26 0x0020000
+
+/* The caller's personality(2) (from /proc), which changes what uname says; 0 if unknown. */
+static unsigned long personality_of(const struct notify *n, pid_t tid)
+{
+	char path[48], buf[32];
+	snprintf(path, sizeof path, "%d/personality", (int)tid);
+	int fd = openat(n->cfg.proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[r > 0 ? r : 0] = 0;
+	return strtoul(buf, NULL, 16);
+}
+
 /* The real uname of the sentry's uts namespace (the container's), release and version as
- * the policy says. */
+ * the policy says, and the caller's personality applied as the kernel does (linux32: i686;
+ * UNAME26: a 2.6.x release). */
 static void on_uname(struct notify *n, struct target *t, const struct moat_seccomp_data *d,
 		     struct answer *a)
 {
@@ -191,12 +211,29 @@ static void on_uname(struct notify *n, struct target *t, const struct moat_secco
 	}
 	struct moat_new_utsname k;
 	memset(&k, 0, sizeof k);
+	unsigned long pers = personality_of(n, t->tid);
 	copy_field(k.sysname, u.sysname);
 	copy_field(k.nodename, u.nodename);
 	copy_field(k.release, n->cfg.uname_release ? n->cfg.uname_release : u.release);
 	copy_field(k.version, n->cfg.uname_version ? n->cfg.uname_version : u.version);
-	copy_field(k.machine, u.machine);
+	copy_field(k.machine, (pers & 0xff) == PER_LINUX32 ? "i686" : u.machine);
 	copy_field(k.domainname, u.domainname);
+	if (pers & UNAME26) {
+		/* the kernel's override_release: "2.6.<60 + minor>" and the release's suffix */
+		unsigned major = 0, minor = 0;
+		const char *rest = k.release;
+		int dots = 0;
+		while (*rest && (*rest == '.' || (*rest >= '0' && *rest <= '9'))) {
+			if (*rest == '.' && ++dots >= 3)
+				break;
+			rest++;
+		}
+		char out[2 * MOAT_UTS_LEN]; /* copy_field cuts it to the field */
+		if (sscanf(k.release, "%u.%u", &major, &minor) == 2) {
+			snprintf(out, sizeof out, "2.6.%u%s", 60 + minor, rest);
+			copy_field(k.release, out);
+		}
+	}
 	int r = tgt_write(t, d->args[0] & (d->arch == MOAT_AUDIT_ARCH_I386 ? 0xffffffffu : ~0ull),
 			  &k, sizeof k);
 	*a = r ? (struct answer){A_ERROR, 0, -r} : (struct answer){A_VALUE, 0, 0};
@@ -277,6 +314,40 @@ static int on_denial(struct notify *n, struct target *t, const struct moat_secco
 	return 0;
 }
 
+/* sched_getaffinity(0, len, mask): the caller's CPUs as the container sees them (busybox
+ * nproc, Go's and the JVM's thread pools size themselves by it). Another pid's: as it is. */
+#define AFFINITY_MAX 1024 /* bytes of mask: 8192 CPUs */
+static void on_getaffinity(struct notify *n, struct target *t, const struct moat_seccomp_data *d,
+			   struct answer *a)
+{
+	if (!n->cfg.cpus || d->args[0] != 0) {
+		*a = (struct answer){A_CONTINUE, 0, 0};
+		return;
+	}
+	uint8_t mask[AFFINITY_MAX];
+	size_t len = d->args[1] < sizeof mask ? (size_t)d->args[1] : sizeof mask;
+	long r = syscall(SYS_sched_getaffinity, t->tid, len, mask);
+	if (r < 0) {
+		*a = (struct answer){A_ERROR, 0, errno};
+		return;
+	}
+	uint16_t ids[AFFINITY_MAX * 8 < 4096 ? AFFINITY_MAX * 8 : 4096];
+	unsigned nid = n->cfg.cpus(n->cfg.sysinfo_arg, ids, sizeof ids / sizeof ids[0]);
+	uint8_t cut[AFFINITY_MAX];
+	memset(cut, 0, sizeof cut);
+	int any = 0;
+	for (unsigned i = 0; i < nid; i++) {
+		unsigned c = ids[i];
+		if (c / 8 < (size_t)r && (mask[c / 8] & (1u << (c % 8)))) {
+			cut[c / 8] |= (uint8_t)(1u << (c % 8));
+			any = 1;
+		}
+	}
+	/* pinned to CPUs outside the view: its own mask is the truth */
+	int w = tgt_write(t, d->args[2], any ? cut : mask, (size_t)r);
+	*a = w ? (struct answer){A_ERROR, 0, -w} : (struct answer){A_VALUE, r, 0};
+}
+
 static void dispatch(struct notify *n, struct target *t, const struct moat_seccomp_data *d,
 		     struct answer *a)
 {
@@ -297,6 +368,7 @@ static void dispatch(struct notify *n, struct target *t, const struct moat_secco
 	case C_SETID: obs_setid(n, t, d, a); break;
 	case C_MOUNT: obs_mount(n, t, d, a); break;
 	case C_PTRACE: obs_ptrace(n, t, d, a); break;
+	case C_GETAFFINITY: on_getaffinity(n, t, d, a); break;
 	case C_NONE:
 		*a = (struct answer){A_ERROR, 0, ENOSYS};
 		n->stats.refused++;

@@ -24,6 +24,8 @@
 /* sysinfo(2) values for the caller (vproc_sysinfo behind it): 0, or a negative errno that
  * the call fails with. */
 typedef int (*notify_sysinfo_fn)(void *arg, struct moat_ksysinfo *out);
+/* The host CPU ids the container sees (sched_getaffinity answers are cut to them): the count. */
+typedef unsigned (*notify_cpus_fn)(void *arg, uint16_t *ids, unsigned cap);
 
 /* A syscall moat's surface filter refuses, answered by the sentry so the trace can name it
  * (dev.moat.trace "denied"); x86_64 numbers. */
@@ -40,6 +42,7 @@ struct notify_config {
 	const char *uname_version; /* NULL: the host's */
 	notify_sysinfo_fn sysinfo; /* NULL: sysinfo notifications are refused (ENOSYS) */
 	void *sysinfo_arg;
+	notify_cpus_fn cpus;       /* NULL: sched_getaffinity runs as it is (CONTINUE) */
 	/* NULL: connect/sendto/sendmsg/sendmmsg are only traced (CONTINUE); else each call on an
 	 * IP socket is decided and performed by the sentry. Must outlive the notify. */
 	const struct egress_policy *egress;

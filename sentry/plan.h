@@ -55,7 +55,7 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 /* 100-119: the sandbox (PROTOCOL.md §11): moat's own filter and what the sentry mediates */
 enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, T_UNAME_VERSION,
        T_VIRT_SYSINFO, T_VIRT_FILES, T_EGRESS_DEFAULT, T_EGRESS_RULE, T_TRACE, T_TRACE_FILE,
-       T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2 };
+       T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2, T_SANDBOX_FIRST };
 #define PLAN_MAX_EGRESS_RULES 1024
 #define PLAN_MAX_DENIALS 256
 #define PLAN_MAX_VPROC_DIRS 8
@@ -76,7 +76,8 @@ struct plan_denial {
 struct plan_sandbox {
 	uint8_t *bpf;
 	size_t bpf_len;
-	uint64_t notify, early, sysinfo, files, trace, vproc_v2;
+	uint64_t notify, early, first, sysinfo, trace, vproc_v2;
+	uint64_t files; /* bits of vfs_proc_files (vfs_fuse.c order) */
 	char *uname_release, *uname_version, *trace_file, *adopt_socket;
 	int has_egress;
 	uint64_t egress_default_deny;

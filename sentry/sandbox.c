@@ -9,6 +9,8 @@
 #include "notify.h"
 #include "pipe_msgs.h"
 #include "sentry.h"
+#include "vfs_fuse.h"
+#include "vproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LISTENERS 64
@@ -41,14 +44,87 @@ static unsigned trace_families;
 static int trace_clients[MAX_TRACE_CLIENTS];
 static size_t n_trace_clients;
 
-static notify_sysinfo_fn sysinfo_fn;
-static void *sysinfo_arg;
+/* the virtual views: the container's cgroup directories, the FUSE files, the load samples */
+static struct vproc_view view;
+static int view_ready;
+static int vfs_fd = -1, vfs_mnt = -1;
+static struct vfs_fuse *vfs;
+/* the files the plan asks for (VIRT_FILES bits, in vfs_proc_files' order) */
+static struct vfs_file vfs_files[16];
+static size_t vfs_nfiles;
+static int64_t next_sample_ms;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sysinfo_of_view(void *arg, struct moat_ksysinfo *out)
+{
+	return vproc_sysinfo(arg, out) == 0 ? 0 : -(errno ? errno : EIO);
+}
+
+static unsigned cpus_of_view(void *arg, uint16_t *ids, unsigned cap)
+{
+	return vproc_visible_cpus(arg, ids, cap);
+}
+
+/* O_PATH fds of the cgroup directories the plan names, the container's start time. */
+static int view_open(const struct plan_sandbox *s, char *err, size_t errlen)
+{
+	if (vproc_view_init(&view) != 0) {
+		snprintf(err, errlen, "sandbox: out of memory");
+		return -1;
+	}
+	int *slot[VPROC_MAX + 1] = {
+		[VPROC_MEMORY] = &view.mem_dir, [VPROC_CPU] = &view.cpu_dir,
+		[VPROC_CPUACCT] = &view.cpuacct_dir, [VPROC_CPUSET] = &view.cpuset_dir,
+		[VPROC_BLKIO] = &view.blkio_dir, [VPROC_PIDS] = &view.pids_dir};
+	for (int k = 1; k <= VPROC_MAX; k++) {
+		if (!s->vproc_dirs[k])
+			continue;
+		*slot[k] = open(s->vproc_dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*slot[k] < 0) {
+			snprintf(err, errlen, "sandbox: cgroup %s: %s", s->vproc_dirs[k], errstr(errno));
+			return -1;
+		}
+	}
+	view.cgroup_v2 = (int)s->vproc_v2;
+	view.host_proc = host_proc;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	view.start_boottime_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	view_ready = 1;
+	return 0;
+}
 
 int sandbox_init(const struct plan *p, int proc_fd, char *err, size_t errlen)
 {
 	P = p;
 	host_proc = proc_fd;
 	const struct plan_sandbox *s = &p->sandbox;
+	if ((s->sysinfo || s->files) && view_open(s, err, errlen) != 0)
+		return -1;
+	if (s->files) {
+		/* the sentry mounts the FUSE filesystem (a /dev/fuse fd of ours could not be mounted
+		 * by an init in a user namespace); the init binds its files in place */
+		vfs_fd = vfs_fuse_open();
+		if (vfs_fd < 0) {
+			snprintf(err, errlen, "sandbox: open /dev/fuse: %s", errstr(errno));
+			return -1;
+		}
+		vfs_mnt = vfs_fuse_mount(vfs_fd, err, errlen);
+		if (vfs_mnt < 0)
+			return -1;
+		for (size_t i = 0; i < vfs_proc_nfiles && i < 16; i++)
+			if (s->files & (1u << i))
+				vfs_files[vfs_nfiles++] = vfs_proc_files[i];
+		init_vfs_mnt = vfs_mnt;
+		init_vfs_files = vfs_files;
+		init_vfs_nfiles = vfs_nfiles;
+	}
 	if (!s->notify)
 		return 0;
 	if (s->has_egress) {
@@ -105,10 +181,24 @@ int sandbox_init(const struct plan *p, int proc_fd, char *err, size_t errlen)
 	return 0;
 }
 
-void sandbox_set_sysinfo(notify_sysinfo_fn fn, void *arg)
+int sandbox_placed(unsigned uid, unsigned gid, char *err, size_t errlen)
 {
-	sysinfo_fn = fn;
-	sysinfo_arg = arg;
+	if (vfs_mnt >= 0) {
+		/* the init's binds hold the superblock now: once its mount namespace is gone,
+		 * serving ends (ENODEV) */
+		close(vfs_mnt);
+		vfs_mnt = -1;
+		vfs = vfs_fuse_new(vfs_fd, vfs_files, vfs_nfiles, &view, uid, gid);
+		if (!vfs) {
+			snprintf(err, errlen, "sandbox: virtual files: %s", errstr(errno));
+			return -1;
+		}
+	}
+	if (view_ready) {
+		vproc_sample(&view);
+		next_sample_ms = now_ms() + VPROC_SAMPLE_SECONDS * 1000;
+	}
+	return 0;
 }
 
 void sandbox_started(void)
@@ -128,8 +218,9 @@ int sandbox_add_listener(int fd, char *err, size_t errlen)
 		.proc_fd = host_proc,
 		.uname_release = s->uname_release,
 		.uname_version = s->uname_version,
-		.sysinfo = s->sysinfo ? sysinfo_fn : NULL,
-		.sysinfo_arg = sysinfo_arg,
+		.sysinfo = s->sysinfo && view_ready ? sysinfo_of_view : NULL,
+		.sysinfo_arg = &view,
+		.cpus = s->sysinfo && view_ready ? cpus_of_view : NULL,
 		.egress = s->has_egress ? &egress : NULL,
 		.trace = &trace,
 		.denials = denials,
@@ -174,8 +265,10 @@ size_t sandbox_fill(struct pollfd *pfd, size_t max)
 		pfd[k++] = (struct pollfd){.fd = notify_listener_fd(listeners[i]), .events = POLLIN};
 		pfd[k++] = (struct pollfd){.fd = notify_pending_fd(listeners[i]), .events = POLLIN};
 	}
-	if (k < max)
+	if (k + 2 <= max) {
 		pfd[k++] = (struct pollfd){.fd = trace_rd, .events = POLLIN};
+		pfd[k++] = (struct pollfd){.fd = vfs ? vfs_fuse_fd(vfs) : -1, .events = POLLIN};
+	}
 	return k;
 }
 
@@ -225,13 +318,30 @@ void sandbox_serve(const struct pollfd *pfd, size_t n)
 			drop_listener(i);
 		}
 	}
-	if (trace_rd >= 0 && pairs * 2 < n && pfd[pairs * 2].revents)
-		fan_out();
+	if (pairs * 2 + 2 <= n) {
+		if (trace_rd >= 0 && pfd[pairs * 2].revents)
+			fan_out();
+		if (vfs && pfd[pairs * 2 + 1].revents && vfs_fuse_serve_one(vfs) != 0 &&
+		    errno != EAGAIN && errno != EINTR) {
+			if (errno != ENODEV) /* ENODEV: the container's mount namespace is gone */
+				log_msg("warning", "virtual files: %s", errstr(errno));
+			vfs_fuse_free(vfs);
+			vfs = NULL;
+		}
+	}
+	if (view_ready && next_sample_ms && now_ms() >= next_sample_ms) {
+		vproc_sample(&view);
+		next_sample_ms = now_ms() + VPROC_SAMPLE_SECONDS * 1000;
+	}
 }
 
 int sandbox_timeout_ms(void)
 {
 	int t = -1;
+	if (view_ready && next_sample_ms) {
+		int64_t left = next_sample_ms - now_ms();
+		t = left < 0 ? 0 : (int)left;
+	}
 	for (size_t i = 0; i < n_listeners; i++) {
 		int x = notify_timeout_ms(listeners[i]);
 		if (x >= 0 && (t < 0 || x < t))
@@ -262,6 +372,18 @@ void sandbox_finish(void)
 
 void sandbox_close_in_child(void)
 {
+	/* the FUSE device fd stays with the sentry alone; the detached mount goes to mounts.c */
+	if (vfs_fd >= 0)
+		close(vfs_fd);
+	/* host cgroup directories: never the container's (CVE-2024-21626) */
+	if (view_ready) {
+		int dirs[] = {view.mem_dir, view.cpu_dir, view.cpuacct_dir, view.cpuset_dir,
+			      view.blkio_dir, view.pids_dir};
+		for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+			if (dirs[i] >= 0)
+				close(dirs[i]);
+		vproc_view_release(&view);
+	}
 	if (trace_rd >= 0)
 		close(trace_rd);
 	if (trace_wr >= 0)

@@ -10,8 +10,9 @@
 
 /* The policy of the plan: egress rules, trace pipe and file. proc_fd: the host's /proc. */
 int sandbox_init(const struct plan *p, int proc_fd, char *err, size_t errlen);
-/* Where sysinfo(2) answers come from (the virtual views), before listeners are added. */
-void sandbox_set_sysinfo(notify_sysinfo_fn fn, void *arg);
+/* The init is in its cgroups (and its mount namespace has our FUSE mount): serve the virtual
+ * files as the host ids the container's root maps to, start the load samples. */
+int sandbox_placed(unsigned uid, unsigned gid, char *err, size_t errlen);
 /* The workload runs: the trace starts (the init's own setup is not traced). */
 void sandbox_started(void);
 /* pidfd_getfd of a listener the init reported ("L<fd>"). */

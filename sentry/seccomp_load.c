@@ -36,6 +36,7 @@ struct moat_sock_fprog {
 };
 
 static void seccomp_load_engine(const struct plan *p, int start_rd, int err_wr);
+static void seccomp_load_sandbox(const struct plan *p, int start_rd, int err_wr);
 
 /* Reports a listener on the error pipe and blocks until the sentry took it (MSG_ACK). From
  * the load to here only write and read run (create refuses NOTIFY for them, and moat's own
@@ -57,14 +58,23 @@ static void hand_over(long fd, char kind, int start_rd, int err_wr)
 }
 
 /* In the init: load linux.seccomp's filter, then moat's own (PROTOCOL.md §11), in that order:
- * among equal answers the later filter's wins, so a refusal shows moat's errno. */
+ * among equal answers the later filter's wins, so a refusal shows moat's errno; or moat's
+ * first, when the profile would refuse the second seccomp() (SANDBOX_FIRST). */
 void seccomp_install(const struct plan *p, int start_rd, int err_wr)
 {
+	const struct plan_sandbox *s = &p->sandbox;
+	/* first when linux.seccomp's profile refuses seccomp(2) itself (TS decides) */
+	if (s->bpf && s->first)
+		seccomp_load_sandbox(p, start_rd, err_wr);
 	if (p->seccomp_bpf)
 		seccomp_load_engine(p, start_rd, err_wr);
+	if (s->bpf && !s->first)
+		seccomp_load_sandbox(p, start_rd, err_wr);
+}
+
+static void seccomp_load_sandbox(const struct plan *p, int start_rd, int err_wr)
+{
 	const struct plan_sandbox *s = &p->sandbox;
-	if (!s->bpf)
-		return;
 	struct moat_sock_fprog prog = {.len = (unsigned short)(s->bpf_len / 8), .filter = s->bpf};
 	unsigned long flags = s->notify ? MOAT_SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
 	long fd = syscall(SYS_seccomp, MOAT_SECCOMP_SET_MODE_FILTER, flags, &prog);

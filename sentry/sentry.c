@@ -416,6 +416,16 @@ static void spawn_init(void)
 		}
 	close(ip.go[0]);
 	place_init(in_leaf);
+	/* the virtual files' owner: the host ids of the container's root */
+	unsigned uid = 0, gid = 0;
+	for (size_t i = 0; i < P->n_uid_maps; i++)
+		if (P->uid_maps[i].container == 0)
+			uid = (unsigned)P->uid_maps[i].host;
+	for (size_t i = 0; i < P->n_gid_maps; i++)
+		if (P->gid_maps[i].container == 0)
+			gid = (unsigned)P->gid_maps[i].host;
+	if (sandbox_placed(uid, gid, err, sizeof err) != 0)
+		setup_fail("%s", err);
 	if (write(ip.go[1], &(char){MSG_GO}, 1) != 1)
 		setup_fail("release the init: %s", errstr(errno));
 	close(ip.go[1]);

@@ -79,5 +79,11 @@ int fd_send(int sock, int fd, const void *data, size_t len); /* one fd in SCM_RI
 int fd_recv(int sock, char *buf, size_t cap, size_t *got);  /* the fd received, or -1 */
 /* set in the intermediate that joined a user namespace by path before cloning the init */
 extern int init_userns_joined;
+/* the sandbox's detached FUSE mount (sandbox.c) the init binds the virtual files from, or -1,
+ * and which of them */
+struct vfs_file;
+extern int init_vfs_mnt;
+extern const struct vfs_file *init_vfs_files;
+extern size_t init_vfs_nfiles;
 
 #endif

@@ -496,6 +496,15 @@ static void cpus_read(const struct vproc_view *v, struct cpus *c)
 	}
 }
 
+unsigned vproc_visible_cpus(const struct vproc_view *v, uint16_t *ids, unsigned cap)
+{
+	struct cpus c;
+	cpus_read(v, &c);
+	unsigned n = c.n < cap ? c.n : cap;
+	memcpy(ids, c.id, n * sizeof *ids);
+	return n;
+}
+
 size_t vproc_cpu_online(void *ctx, char *buf, size_t cap)
 {
 	struct cpus c;

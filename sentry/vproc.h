@@ -64,4 +64,8 @@ _Static_assert(sizeof(struct moat_ksysinfo) == 112, "kernel struct sysinfo is 11
  * number of tasks in the container's cgroup, mem_unit 1. 0, or -1 with errno. */
 int vproc_sysinfo(const struct vproc_view *v, struct moat_ksysinfo *out);
 
+/* The host CPUs the container sees, as cpu/online counts them (the first n of its cpuset,
+ * n = min(cpuset, ceil(quota / period))): their ids into ids (at most cap), the count. */
+unsigned vproc_visible_cpus(const struct vproc_view *v, uint16_t *ids, unsigned cap);
+
 #endif

@@ -66,8 +66,8 @@ export interface RuntimeContext {
   /** --rootless: cgroup permission errors are tolerated (the container runs unconfined). */
   rootless?: boolean;
   /**
-   * --policy FILE: default `dev.moat.*` sandbox policy for containers whose annotations do not
-   * set a key (core/sandbox/policy.ts), and where it came from (for errors).
+   * --policy FILE: the default `dev.moat.*` sandbox policy (a JSON object of those keys) for
+   * containers whose annotations do not set a key (core/sandbox/policy.ts).
    */
-  policyDefaults?: { keys: Record<string, string>; source: string };
+  policyFile?: string;
 }

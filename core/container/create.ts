@@ -11,6 +11,13 @@ import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
 import { setupContainerCgroups } from "./cgroups.ts";
+import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
+import {
+  PolicyError,
+  readPolicyFile,
+  resolvePolicy,
+  type SandboxPolicy,
+} from "../sandbox/policy.ts";
 
 export interface CreateOptions {
   id: string;
@@ -65,6 +72,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   const bundle = absolutePath(opts.bundle);
   ctx.log.debug(`create ${opts.id}: start (${performance.now().toFixed(1)} ms)`);
   const spec = loadSpec(bundle);
+  // the sandbox policy is checked before anything exists: a bad value leaves nothing behind
+  const policy = sandboxPolicy(ctx, spec);
   const lock = ctx.store.claim(opts.id);
   const dir = ctx.store.dir(opts.id);
   const notifySocket = `${dir}/notify.sock`;
@@ -120,8 +129,11 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     if (spec.linux?.seccomp) {
       await (await import("../seccomp/attach.ts")).attachSeccomp(ctx, spec, plan, record, dir);
     }
-    // Cgroups exist and are configured before the sentry starts; it joins them before clone3.
+    // moat's own filter and mediation, stacked on linux.seccomp's (core/sandbox/)
+    record.sandbox = await attachSandbox(ctx, policy, plan, dir, spec.linux?.seccomp);
+    // Cgroups exist and are configured before the sentry starts; it places the init in them.
     await setupContainerCgroups(ctx, spec, plan, record, dir);
+    sandboxCgroups(plan, record.cgroup);
     // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
     // no effect (runtime-spec lifecycle step 2).
     Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(spec), { mode: 0o600 });
@@ -165,6 +177,16 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     throw e;
   } finally {
     lock.release();
+  }
+}
+
+function sandboxPolicy(ctx: RuntimeContext, spec: Spec): SandboxPolicy {
+  try {
+    const defaults = ctx.policyFile ? readPolicyFile(ctx.policyFile) : {};
+    return resolvePolicy(spec.annotations, defaults, `--policy ${ctx.policyFile}`);
+  } catch (e) {
+    if (e instanceof PolicyError) throw new RuntimeError(e.message);
+    throw e;
   }
 }
 

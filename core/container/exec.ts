@@ -14,7 +14,8 @@ import { killSentry } from "./destroy.ts";
 import { waitForeground } from "./foreground.ts";
 import { launchSentry } from "./launch.ts";
 import { currentStatus } from "./status.ts";
-import { execSeccomp } from "../seccomp/prepare.ts";
+import { execSeccomp, loadEarly } from "../seccomp/prepare.ts";
+import { execSandbox } from "../sandbox/attach.ts";
 
 export interface ExecOptions {
   process: Process;
@@ -74,6 +75,14 @@ export async function exec(
   });
   // the filter create compiled, loaded by the exec'd process too (core/seccomp/prepare.ts)
   if (record.seccomp) plan.seccomp = execSeccomp(record.seccomp, spec, record.bundle, plan);
+  // and moat's own, its listener handed to the container's sentry (core/sandbox/attach.ts)
+  const sandbox = execSandbox(record.sandbox, record.controlSocket);
+  if (sandbox) {
+    sandbox.early = plan.seccomp
+      ? plan.seccomp.early
+      : loadEarly(plan.noNewPrivs, plan.caps.effective);
+    plan.sandbox = sandbox;
+  }
   // The exec'd process joins the container's cgroups, as runc's (PROTOCOL.md §6a).
   if (record.cgroup) Object.assign(plan, execPlacement(record.cgroup));
   const { sentry, childPid } = await launchSentry(

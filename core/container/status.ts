@@ -29,5 +29,14 @@ export function stateObject(
     owner,
   };
   if (r.annotations && Object.keys(r.annotations).length > 0) out.annotations = r.annotations;
+  // moat's sandbox in force (engines ignore fields they do not know)
+  if (r.sandbox) {
+    out.sandbox = {
+      ...r.sandbox.policy,
+      mediated: r.sandbox.mediated,
+      refused: r.sandbox.refused,
+      ...(r.sandbox.note ? { note: r.sandbox.note } : {}),
+    };
+  }
   return out;
 }

@@ -1,18 +1,19 @@
 // Encoding and decoding of the sandbox tags 100-119 (sentry/PROTOCOL.md §11): encode.ts and
 // decode.ts call in here so the feature's records live in one place.
 import type { AttrWriter } from "./attrs_codec.ts";
-import { type PlanRecord, records, recNum, recStr, recU64 } from "./records.ts";
+import { type PlanRecord, recNum, records, recStr, recU64 } from "./records.ts";
 import { DenialTag, EgressRuleTag, Tag, VprocDirTag } from "./tags.ts";
 import type { LaunchPlan, PlanEgressRule, PlanSandbox } from "./types.ts";
 
 export function encodeSandbox(w: AttrWriter, s: PlanSandbox): void {
-  w.raw(Tag.SANDBOX_BPF, s.bpf);
+  if (s.bpf.length) w.raw(Tag.SANDBOX_BPF, s.bpf);
   w.flag(Tag.SANDBOX_NOTIFY, s.notify);
   w.flag(Tag.SANDBOX_EARLY, s.early);
+  w.flag(Tag.SANDBOX_FIRST, s.first);
   w.str(Tag.UNAME_RELEASE, s.unameRelease);
   w.str(Tag.UNAME_VERSION, s.unameVersion);
   w.flag(Tag.VIRT_SYSINFO, s.sysinfo);
-  w.flag(Tag.VIRT_FILES, s.files);
+  if (s.files) w.u64(Tag.VIRT_FILES, s.files);
   if (s.egress) {
     w.u64(Tag.EGRESS_DEFAULT, s.egress.defaultDeny ? 1 : 0);
     for (const r of s.egress.rules) {
@@ -53,8 +54,9 @@ function sandboxOf(p: LaunchPlan): PlanSandbox {
     bpf: new Uint8Array(0),
     notify: false,
     early: false,
+    first: false,
     sysinfo: false,
-    files: false,
+    files: 0,
     trace: 0,
     denials: [],
     vprocDirs: [],
@@ -86,13 +88,22 @@ export function decodeSandbox(p: LaunchPlan, r: PlanRecord): void {
       s.sysinfo = on();
       return;
     case Tag.VIRT_FILES:
-      s.files = on();
+      s.files = recNum(r);
+      return;
+    case Tag.SANDBOX_FIRST:
+      s.first = on();
       return;
     case Tag.EGRESS_DEFAULT:
       (s.egress ??= { defaultDeny: false, rules: [] }).defaultDeny = on();
       return;
     case Tag.EGRESS_RULE: {
-      const e: PlanEgressRule = { family: 4, addr: new Uint8Array(0), prefix: 0, port: 0, deny: false };
+      const e: PlanEgressRule = {
+        family: 4,
+        addr: new Uint8Array(0),
+        prefix: 0,
+        port: 0,
+        deny: false,
+      };
       for (const n of records(r.value, "egress rule")) {
         if (n.tag === EgressRuleTag.FAMILY) e.family = recNum(n) === 6 ? 6 : 4;
         else if (n.tag === EgressRuleTag.ADDR) e.addr = n.value.slice();

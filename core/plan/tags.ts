@@ -98,6 +98,19 @@ export const Tag = {
   ADOPT_SOCKET: 112,
   VPROC_DIR: 113,
   VPROC_V2: 114,
+  SANDBOX_FIRST: 115,
+} as const;
+
+/** VIRT_FILES bits, in the order of sentry/vfs_fuse.c's vfs_proc_files */
+export const VirtFile = {
+  MEMINFO: 1,
+  CPUINFO: 2,
+  STAT: 4,
+  UPTIME: 8,
+  LOADAVG: 16,
+  SWAPS: 32,
+  DISKSTATS: 64,
+  CPU_ONLINE: 128,
 } as const;
 
 export const EgressRuleTag = { FAMILY: 1, ADDR: 2, PREFIX: 3, PORT: 4, DENY: 5 } as const;

@@ -142,14 +142,19 @@ export interface PlanSandbox {
   bpf: Uint8Array;
   /** The filter notifies: loaded with NEW_LISTENER, the listener goes to the sentry. */
   notify: boolean;
-  /** Loaded before the credential change (as linux.seccomp's is, right after it). */
+  /** Loaded before the credential change (with linux.seccomp's, at the same moment). */
   early: boolean;
+  /**
+   * Loaded before linux.seccomp's filter, not after: that profile refuses seccomp(2) itself.
+   * (After it, moat's errno is the one a call refused by both sees.)
+   */
+  first: boolean;
   unameRelease?: string;
   unameVersion?: string;
   /** sysinfo(2) answers from the container's cgroup. */
   sysinfo: boolean;
-  /** The LXCFS files, served by the sentry's FUSE filesystem. */
-  files: boolean;
+  /** The LXCFS files the sentry's FUSE filesystem serves: VirtFile bits (0: none). */
+  files: number;
   /** Egress enforced (connect/sendto/sendmsg decided and performed by the sentry). */
   egress?: { defaultDeny: boolean; rules: PlanEgressRule[] };
   /** TRACE_* bits of sentry/trace.h. */

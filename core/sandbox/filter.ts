@@ -189,7 +189,11 @@ export function sandboxFilter(
     // and SCTP (its connectx goes through setsockopt)
     deny("socket", EPERM, [eq(0, AF_PACKET)]);
     for (const family of [AF_INET, AF_INET6]) {
-      deny("socket", EPERM, [eq(0, family), { index: 1, op: OP_MASKED_EQ, a: 0xfn, b: 3n }, eq(2, 255)]);
+      deny("socket", EPERM, [
+        eq(0, family),
+        { index: 1, op: OP_MASKED_EQ, a: 0xfn, b: 3n },
+        eq(2, 255),
+      ]);
     }
     deny("socket", EPERM, [eq(2, IPPROTO_SCTP)]);
     deny("setsockopt", EPERM, [eq(1, 0), eq(2, 3)]); // SOL_IP, IP_HDRINCL
@@ -197,7 +201,11 @@ export function sandboxFilter(
   }
   if (canNotify) {
     const refusedNow = new Set(refused);
-    if (policy.virtualize) notify("sysinfo");
+    if (policy.virtualize) {
+      notify("sysinfo");
+      // busybox nproc, Go's and the JVM's thread pools count the CPUs they may use
+      notify("sched_getaffinity");
+    }
     if (policy.virtualize || policy.uname.release !== undefined || policy.uname.version) {
       notify("uname");
     }

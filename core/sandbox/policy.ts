@@ -84,7 +84,7 @@ export function resolvePolicy(
   const text = (key: string): string | undefined => {
     const [v, src] = get(key);
     if (v === undefined) return undefined;
-    if (v.length > 64 || /[\0-\x1f]/.test(v)) {
+    if (new TextEncoder().encode(v).length > 64 || [...v].some((ch) => ch.charCodeAt(0) < 0x20)) {
       throw new PolicyError(
         `${src}: invalid value ${
           JSON.stringify(v)

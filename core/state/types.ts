@@ -2,6 +2,7 @@
 import type { Hook } from "../spec/types.ts";
 import type { CgroupRecord } from "../cgroup/types.ts";
 import type { SeccompRecord } from "../seccomp/prepare.ts";
+import type { SandboxRecord } from "../sandbox/attach.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -35,8 +36,8 @@ export interface ContainerRecord {
   paused?: boolean;
   /** linux.seccomp as compiled at create: `exec` loads the same filter (core/seccomp/). */
   seccomp?: SeccompRecord;
-  /** The sandbox policy in force (core/sandbox/), as `state` shows it. */
-  sandbox?: Record<string, unknown>;
+  /** The sandbox in force (core/sandbox/): `state` shows it, `exec` loads the same filter. */
+  sandbox?: SandboxRecord;
   /**
    * hooks.poststart and hooks.poststop as config.json had them at create (with `bundle` and
    * `annotations` above, all that start and delete need): later edits to config.json have no
