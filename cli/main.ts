@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   ps: () => import("./commands/ps.ts"),
   events: () => import("./commands/events.ts"),
   features: () => import("./commands/features.ts"),
+  trace: () => import("./commands/trace.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)

@@ -29,11 +29,14 @@ export async function sentryRequest(
   }
 }
 
-/** Reads up to the first newline (or EOF); replies are short, so a small cap keeps it bounded. */
-export async function readLine(conn: Deno.Conn, max = 65536): Promise<string> {
+/**
+ * Reads up to the first newline (or EOF); replies are short, so a small cap keeps it bounded.
+ * `exact`: byte by byte, so nothing after the newline is consumed (a stream follows it).
+ */
+export async function readLine(conn: Deno.Conn, max = 65536, exact = false): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const buf = new Uint8Array(4096);
+  const buf = new Uint8Array(exact ? 1 : 4096);
   while (total < max) {
     const n = await conn.read(buf);
     if (n === null) break;
