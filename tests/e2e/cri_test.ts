@@ -292,11 +292,17 @@ Deno.test({
 
       await t.step("a container over its memory limit reports OOMKilled", async () => {
         const limit = 32 * 1024 * 1024;
-        const id = await started(container(
-          "hog",
-          ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
-          { linux: { resources: { memoryLimitInBytes: limit } } },
-        ));
+        // the hog starts once StartContainer has returned: the shim watches the cgroup for OOM
+        // events only from then on, and an earlier kill is reported as "Error" whatever the
+        // runtime (containerd/containerd#8180)
+        const id = await started(container("hog", [
+          "sh",
+          "-c",
+          "while [ ! -e /tmp/go ]; do sleep 0.05; done; exec dd if=/dev/zero of=/dev/null bs=64M count=1",
+        ], { linux: { resources: { memoryLimitInBytes: limit } } }));
+        const cg = `/sys/fs/cgroup/memory${cd.cgroupParent(uid)}/${id}/memory.limit_in_bytes`;
+        assertEquals(Deno.readTextFileSync(cg).trim(), String(limit));
+        assertEquals((await cri.execSync(id, ["touch", "/tmp/go"])).exitCode, 0);
         const s = await exited(id);
         assertEquals(s.reason, "OOMKilled", JSON.stringify(s));
         assertEquals(s.exitCode, 137);

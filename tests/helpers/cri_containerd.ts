@@ -157,7 +157,8 @@ export class CriContainerd {
       const client = new CriClient(this.sock, 5_000);
       try {
         await client.version();
-        this.#client = client;
+        client.close();
+        this.#client = new CriClient(this.sock);
         return;
       } catch (e) {
         client.close();
