@@ -111,6 +111,12 @@ static void join_keyring(const struct plan *p)
 		init_die("join session keyring: %s", errstr(errno));
 }
 
+/* linux.seccomp's and moat's filters load together (the decoder holds their EARLY flags equal) */
+static int filters_early(const struct plan *p)
+{
+	return p->seccomp_bpf ? (int)p->seccomp_early : (int)p->sandbox.early;
+}
+
 static int is_executable_file(const char *path)
 {
 	struct stat st;
@@ -198,7 +204,7 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	}
 	/* without no_new_privs the kernel wants CAP_SYS_ADMIN for seccomp(): when the workload
 	 * will not have it, the filter goes in before the credential change, as runc does */
-	if (p->seccomp_early)
+	if (filters_early(p))
 		seccomp_install(p, start_rd, err_wr);
 	creds_apply(p);
 	/* linux.memoryPolicy: inherited across execve, so set it on ourselves last */
@@ -229,7 +235,7 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	hooks_start_container(p);
 
 	/* the very last step before execve: the profile sees only the workload's syscalls */
-	if (!p->seccomp_early)
+	if (!filters_early(p))
 		seccomp_install(p, start_rd, err_wr);
 	static char *const no_env[] = {NULL};
 	execve(path, p->argv, p->envp ? p->envp : no_env);

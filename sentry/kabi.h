@@ -231,4 +231,107 @@ struct moat_sched_attr {
 
 #define MOAT_IOPRIO_WHO_PROCESS 1
 
+/* seccomp user notification (seccomp_unotify(2)); notify*.c. Debian's UAPI headers predate
+ * SECCOMP_IOCTL_NOTIF_SET_FLAGS (Linux 6.6), so all of it is spelled out here. */
+#ifndef SYS_seccomp
+#define SYS_seccomp 317
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#define MOAT_SECCOMP_GET_NOTIF_SIZES 3
+#define MOAT_AUDIT_ARCH_X86_64 0xc000003eu
+#define MOAT_AUDIT_ARCH_I386 0x40000003u
+#define MOAT_X32_SYSCALL_BIT 0x40000000
+struct moat_seccomp_data {
+	int32_t nr;
+	uint32_t arch;
+	uint64_t instruction_pointer;
+	uint64_t args[6];
+};
+struct moat_seccomp_notif {
+	uint64_t id;
+	uint32_t pid;
+	uint32_t flags;
+	struct moat_seccomp_data data;
+};
+struct moat_seccomp_notif_resp {
+	uint64_t id;
+	int64_t val;
+	int32_t error;
+	uint32_t flags;
+};
+struct moat_seccomp_notif_sizes {
+	uint16_t notif, resp, data;
+};
+#define MOAT_SECCOMP_USER_NOTIF_FLAG_CONTINUE 1u
+#define MOAT_SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1ull
+/* _IOC(dir, '!', nr, size): dir 1 = write, 3 = read|write */
+#define MOAT_SECCOMP_IOC(dir, nr, size) \
+	((unsigned long)(dir) << 30 | (unsigned long)(size) << 16 | (unsigned long)'!' << 8 | (nr))
+#define MOAT_SECCOMP_IOCTL_NOTIF_RECV MOAT_SECCOMP_IOC(3, 0, sizeof(struct moat_seccomp_notif))
+#define MOAT_SECCOMP_IOCTL_NOTIF_SEND MOAT_SECCOMP_IOC(3, 1, sizeof(struct moat_seccomp_notif_resp))
+#define MOAT_SECCOMP_IOCTL_NOTIF_ID_VALID MOAT_SECCOMP_IOC(1, 2, sizeof(uint64_t))
+#define MOAT_SECCOMP_IOCTL_NOTIF_SET_FLAGS MOAT_SECCOMP_IOC(1, 4, sizeof(uint64_t))
+/* pidfd_open(2) of a thread that is not the group leader (Linux 6.9) */
+#define MOAT_PIDFD_THREAD 0x80
+
+/* struct new_utsname (uname(2) on x86_64 and newuname on i386) */
+#define MOAT_UTS_LEN 65
+struct moat_new_utsname {
+	char sysname[MOAT_UTS_LEN], nodename[MOAT_UTS_LEN], release[MOAT_UTS_LEN],
+		version[MOAT_UTS_LEN], machine[MOAT_UTS_LEN], domainname[MOAT_UTS_LEN];
+};
+
+/* struct sysinfo as the x86_64 kernel writes it: 112 bytes (musl's is 368) */
+#ifndef MOAT_KSYSINFO_DEFINED
+#define MOAT_KSYSINFO_DEFINED
+struct moat_ksysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint32_t pad2; /* the kernel's implicit alignment hole, spelled out so it is zeroed */
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	uint32_t pad3; /* _f[] is empty on 64-bit; the struct is padded to 112 */
+};
+#endif
+/* struct compat_sysinfo (i386 sysinfo via int 0x80): 64 bytes */
+struct moat_compat_sysinfo {
+	int32_t uptime;
+	uint32_t loads[3];
+	uint32_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint32_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char f[8];
+};
+
+/* struct user_msghdr, iovec, mmsghdr and cmsghdr as an x86_64 target lays them out */
+struct moat_kmsghdr {
+	uint64_t name;
+	int32_t namelen;
+	uint32_t pad0;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	uint32_t flags;
+	uint32_t pad1;
+};
+struct moat_kiovec {
+	uint64_t base, len;
+};
+struct moat_kmmsghdr {
+	struct moat_kmsghdr hdr;
+	uint32_t len;
+	uint32_t pad;
+};
+struct moat_kcmsghdr {
+	uint64_t len;
+	int32_t level, type;
+};
+/* struct open_how is moat_open_how above */
+
 #endif

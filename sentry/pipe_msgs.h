@@ -10,6 +10,7 @@
 #define MSG_READY 'R'    /* set up, blocked before execve until MSG_START */
 #define MSG_ERROR 'E'    /* followed by the error text; the init exits 1 */
 #define MSG_LISTENER 'F' /* "F<fd>\n": a seccomp listener to take with pidfd_getfd */
+#define MSG_OWN_LISTENER 'L' /* "L<fd>\n": the sandbox filter's listener, the sentry serves it */
 #define MSG_HOOKS 'H'    /* stopped before pivot_root for prestart/createRuntime hooks */
 /* sentry → init, start pipe */
 #define MSG_START 'S'    /* run startContainer hooks and execve */

@@ -87,6 +87,21 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_NET_DEVICE] = {"NET_DEVICE", K_NEST, PLAN_MAX_NET_DEVICES, 0, 0},
 	[T_EXEC_RELEASE] = {"EXEC_RELEASE", K_U64, 1, 0, 0},
 	[T_PIDFD_SOCKET] = {"PIDFD_SOCKET", K_STR, 1, 0, STR_MAX},
+	[T_SANDBOX_BPF] = {"SANDBOX_BPF", K_BYTES, 1, 0, 0},
+	[T_SANDBOX_NOTIFY] = {"SANDBOX_NOTIFY", K_U64, 1, 0, 0},
+	[T_SANDBOX_EARLY] = {"SANDBOX_EARLY", K_U64, 1, 0, 0},
+	[T_UNAME_RELEASE] = {"UNAME_RELEASE", K_STR, 1, 0, 64},
+	[T_UNAME_VERSION] = {"UNAME_VERSION", K_STR, 1, 0, 64},
+	[T_VIRT_SYSINFO] = {"VIRT_SYSINFO", K_U64, 1, 0, 0},
+	[T_VIRT_FILES] = {"VIRT_FILES", K_U64, 1, 0, 0},
+	[T_EGRESS_DEFAULT] = {"EGRESS_DEFAULT", K_U64, 1, 0, 0},
+	[T_EGRESS_RULE] = {"EGRESS_RULE", K_NEST, PLAN_MAX_EGRESS_RULES, 0, 0},
+	[T_TRACE] = {"TRACE", K_U64, 1, 0, 0},
+	[T_TRACE_FILE] = {"TRACE_FILE", K_STR, 1, 0, STR_MAX},
+	[T_DENIAL] = {"DENIAL", K_NEST, PLAN_MAX_DENIALS, 0, 0},
+	[T_ADOPT_SOCKET] = {"ADOPT_SOCKET", K_STR, 1, 0, STR_MAX},
+	[T_VPROC_DIR] = {"VPROC_DIR", K_NEST, PLAN_MAX_VPROC_DIRS, 0, 0},
+	[T_VPROC_V2] = {"VPROC_V2", K_U64, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -559,6 +574,7 @@ static int dec_netdev(struct dec *d, struct plan_netdev *v, const uint8_t *buf, 
 
 /* tags 60-79: hooks and process attributes */
 #include "plan_attrs.inc"
+#include "plan_sandbox.inc"
 
 /* Handle one top-level record whose shape is already checked. */
 static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
@@ -748,6 +764,8 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_SECCOMP_LISTENER_STATE:
 		return (p->seccomp_listener_state = dupstr(d, r)) ? 0 : -1;
 	}
+	if (r->tag >= T_SANDBOX_BPF && r->tag <= T_VPROC_V2)
+		return dec_sandbox(d, p, r);
 	return fail(d, "unknown tag %u", r->tag); /* unreachable: check_shape knows the table */
 }
 
@@ -830,7 +848,7 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan **out, char *err, si
 	}
 	d.where[0] = 0;
 	if (rc < 0 || check_required(&d, top, T_MAX_TOP, counts) || check_seccomp(&d, p) ||
-	    check_attrs(&d, p) || check_mount_ns(&d, p)) {
+	    check_attrs(&d, p) || check_mount_ns(&d, p) || check_sandbox(&d, p)) {
 		plan_free(p);
 		return -1;
 	}
@@ -887,6 +905,7 @@ void plan_free(struct plan *p)
 	free(p->notify_socket);
 	free(p->control_socket);
 	free(p->pidfd_socket);
+	free_sandbox(&p->sandbox);
 	free(p->log_path);
 	free_strs(p->path_dirs, p->n_path_dirs);
 	free(p->session_keyring_name);

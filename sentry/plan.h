@@ -52,6 +52,41 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 	/* 94: --pidfd-socket: a pidfd of the init is sent there before the report */
 	T_PIDFD_SOCKET };
 
+/* 100-119: the sandbox (PROTOCOL.md §11): moat's own filter and what the sentry mediates */
+enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, T_UNAME_VERSION,
+       T_VIRT_SYSINFO, T_VIRT_FILES, T_EGRESS_DEFAULT, T_EGRESS_RULE, T_TRACE, T_TRACE_FILE,
+       T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2 };
+#define PLAN_MAX_EGRESS_RULES 1024
+#define PLAN_MAX_DENIALS 256
+#define PLAN_MAX_VPROC_DIRS 8
+/* VPROC_DIR kinds: the container's cgroup directory per controller the views read */
+enum { VPROC_MEMORY = 1, VPROC_CPU, VPROC_CPUACCT, VPROC_CPUSET, VPROC_BLKIO, VPROC_PIDS,
+       VPROC_MAX = VPROC_PIDS };
+
+struct plan_egress_rule {
+	uint64_t family, prefix, port, deny;
+	uint8_t addr[16];
+};
+
+struct plan_denial {
+	uint64_t nr, err;
+	char *name;
+};
+
+struct plan_sandbox {
+	uint8_t *bpf;
+	size_t bpf_len;
+	uint64_t notify, early, sysinfo, files, trace, vproc_v2;
+	char *uname_release, *uname_version, *trace_file, *adopt_socket;
+	int has_egress;
+	uint64_t egress_default_deny;
+	struct plan_egress_rule *egress;
+	size_t n_egress;
+	struct plan_denial *denials;
+	size_t n_denials;
+	char *vproc_dirs[VPROC_MAX + 1]; /* by kind */
+};
+
 #define PLAN_MAX_NET_DEVICES 32
 
 struct plan_netdev {
@@ -225,6 +260,9 @@ struct plan {
 
 	/* hooks and process attributes (tags 60-79) */
 	struct plan_attrs attrs;
+
+	/* the sandbox (tags 100-119) */
+	struct plan_sandbox sandbox;
 };
 
 /* Decode buf into a freshly allocated plan. Returns 0 and sets *out, or -1 with a

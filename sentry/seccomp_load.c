@@ -35,11 +35,48 @@ struct moat_sock_fprog {
 	void *filter;
 };
 
-/* In the init: load the filter; with a listener, wait until the sentry holds it. */
+static void seccomp_load_engine(const struct plan *p, int start_rd, int err_wr);
+
+/* Reports a listener on the error pipe and blocks until the sentry took it (MSG_ACK). From
+ * the load to here only write and read run (create refuses NOTIFY for them, and moat's own
+ * filter never notifies them). */
+static void hand_over(long fd, char kind, int start_rd, int err_wr)
+{
+	char line[32];
+	int n = snprintf(line, sizeof line, "%c%ld\n", kind, fd);
+	write_all(err_wr, line, (size_t)n);
+	char c;
+	ssize_t r;
+	do
+		r = read(start_rd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1 || c != MSG_ACK)
+		_exit(1); /* the sentry could not take the listener; it reports why */
+	/* the listener is close-on-exec: execve drops the init's copy, so the workload can never
+	 * answer its own notifications */
+}
+
+/* In the init: load linux.seccomp's filter, then moat's own (PROTOCOL.md §11), in that order:
+ * among equal answers the later filter's wins, so a refusal shows moat's errno. */
 void seccomp_install(const struct plan *p, int start_rd, int err_wr)
 {
-	if (!p->seccomp_bpf)
+	if (p->seccomp_bpf)
+		seccomp_load_engine(p, start_rd, err_wr);
+	const struct plan_sandbox *s = &p->sandbox;
+	if (!s->bpf)
 		return;
+	struct moat_sock_fprog prog = {.len = (unsigned short)(s->bpf_len / 8), .filter = s->bpf};
+	unsigned long flags = s->notify ? MOAT_SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	long fd = syscall(SYS_seccomp, MOAT_SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (fd < 0)
+		init_die("seccomp: load the sandbox filter: %s", errstr(errno));
+	if (s->notify)
+		hand_over(fd, MSG_OWN_LISTENER, start_rd, err_wr);
+}
+
+/* linux.seccomp's filter; with a listener, wait until the sentry handed it to the agent. */
+static void seccomp_load_engine(const struct plan *p, int start_rd, int err_wr)
+{
 	struct moat_sock_fprog prog = {
 		.len = (unsigned short)(p->seccomp_bpf_len / 8),
 		.filter = p->seccomp_bpf,
@@ -55,20 +92,8 @@ void seccomp_install(const struct plan *p, int start_rd, int err_wr)
 	}
 	if (fd < 0)
 		init_die("seccomp: load the filter: %s", errstr(errno));
-	if (!p->seccomp_notify)
-		return;
-	/* from here on only write, read and execve (create refuses NOTIFY for write and read) */
-	char line[32];
-	int n = snprintf(line, sizeof line, "%c%ld\n", MSG_LISTENER, fd);
-	write_all(err_wr, line, (size_t)n);
-	char c;
-	ssize_t r;
-	do
-		r = read(start_rd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1 || c != MSG_ACK)
-		_exit(1); /* the sentry could not hand the listener over; it reports why */
-	/* the listener is close-on-exec: execve drops the init's copy */
+	if (p->seccomp_notify)
+		hand_over(fd, MSG_LISTENER, start_rd, err_wr);
 }
 
 /* The container process state the agent receives: TS rendered it with \x01 for the pid. */

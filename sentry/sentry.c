@@ -8,6 +8,7 @@
 #include "kabi.h"
 #include "log.h"
 #include "pipe_msgs.h"
+#include "sandbox.h"
 #include "sentry.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ static struct plan *P;
 static int pidfd = -1;
 static pid_t init_pid;
 static pid_t intermediate_pid; /* clone_init_in_userns */
+/* the host's /proc (notifications name host pids), opened before anything else */
+static int host_proc = -1;
 static int start_wr = -1, err_rd = -1, listen_fd = -1;
 /* the control socket's directory (sockets are bound through it: util.c unix_addr) */
 static int ctl_dir = -1;
@@ -52,7 +55,8 @@ static int console_sp = -1, master_fd = -1, relay_in = -1, relay_out = -1;
 
 struct client {
 	int fd;
-	int waiting;
+	int waiting; /* 1: an answer comes later (start); 2: a trace stream, the sandbox owns fd */
+	int passed;  /* an fd that came with the request (SCM_RIGHTS), -1: none */
 	size_t len;
 	char buf[REQ_MAX];
 };
@@ -259,8 +263,13 @@ static _Noreturn void become_init(struct init_pipes *ip)
 	if (ip->csp[0] >= 0)
 		close(ip->csp[0]);
 	init_console_fd = ip->csp[1];
+	/* the container never holds a host directory (a cwd of /proc/self/fd/N would reach it:
+	 * CVE-2024-21626) nor the sentry's trace plumbing */
 	if (ctl_dir >= 0)
 		close(ctl_dir);
+	if (host_proc >= 0)
+		close(host_proc);
+	sandbox_close_in_child();
 	/* nothing may happen before the sentry placed us (cgroups, id maps) */
 	char c;
 	ssize_t n;
@@ -438,41 +447,124 @@ static size_t read_err(char *buf, size_t len)
 	return got;
 }
 
+/* The sandbox filter's listener the init reported ("L<fd>\n", the L already read) is ours: an
+ * exec'd process's goes to the container's sentry (ADOPT_SOCKET), so it stays mediated after
+ * this exec's sentry is gone; else we serve it. Then the init may go on (MSG_ACK). */
+static int take_own_listener(long remote, char *msg, size_t len)
+{
+	int fd;
+	if (sandbox_take(pidfd, remote, &fd, msg, len) != 0)
+		return -1;
+	int adopted = 0;
+	if (P->sandbox.adopt_socket) {
+		int s = unix_connect(P->sandbox.adopt_socket);
+		char reply[64] = "";
+		if (s >= 0 && fd_send(s, fd, "adopt\n", 6) == 0) {
+			ssize_t r = recv(s, reply, sizeof reply - 1, 0);
+			reply[r > 0 ? r : 0] = 0;
+			adopted = !strncmp(reply, "ok", 2);
+		}
+		if (s >= 0)
+			close(s);
+		if (adopted)
+			close(fd);
+		else
+			log_msg("warning", "the container's sentry did not take the listener: serving it");
+	}
+	if (!adopted && sandbox_add_listener(fd, msg, len) != 0) {
+		close(fd);
+		return -1;
+	}
+	ssize_t w;
+	do
+		w = write(start_wr, &(char){MSG_ACK}, 1);
+	while (w < 0 && errno == EINTR);
+	if (w != 1) {
+		snprintf(msg, len, "sandbox: release the init: %s", errstr(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* "<fd>\n" after an L, byte by byte: what follows on the pipe belongs to the caller. */
+static long read_listener_fd(void)
+{
+	char num[24];
+	size_t got = 0;
+	while (got < sizeof num - 1) {
+		ssize_t r = read(err_rd, num + got, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (num[got] == '\n')
+			break;
+		got++;
+	}
+	num[got] = 0;
+	char *end;
+	long v = strtol(num, &end, 10);
+	return end == num || *end || v < 0 || v > 1 << 20 ? -1 : v;
+}
+
+/* Until the init is ready (MSG_READY), doing what it asks meanwhile, and serving the sandbox
+ * listener while we wait: a filter loaded before the credential change notifies the init's
+ * own setup calls. */
 static void wait_ready(void)
 {
 	char c, msg[4100];
-	ssize_t r;
-	do
-		r = read(err_rd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r == 1 && c == MSG_READY)
-		return;
-	if (r == 1 && c == MSG_LISTENER && P->seccomp_notify && P->seccomp_early) {
-		/* the init loaded seccomp before its credential change: take the listener now */
-		if (seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, sizeof msg, 1))
+	for (;;) {
+		struct pollfd pfd[1 + 2 * 64 + 1];
+		pfd[0] = (struct pollfd){.fd = err_rd, .events = POLLIN};
+		size_t n = 1 + sandbox_fill(pfd + 1, sizeof pfd / sizeof pfd[0] - 1);
+		if (poll(pfd, n, sandbox_timeout_ms()) < 0) {
+			if (errno == EINTR)
+				continue;
+			setup_fail("poll: %s", errstr(errno));
+		}
+		sandbox_serve(pfd + 1, n - 1);
+		if (!pfd[0].revents)
+			continue;
+		ssize_t r;
+		do
+			r = read(err_rd, &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r == 1 && c == MSG_READY)
+			return;
+		if (r == 1 && c == MSG_LISTENER && P->seccomp_notify && P->seccomp_early) {
+			/* the init loaded seccomp before its credential change: take the listener now */
+			if (seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, sizeof msg, 1))
+				setup_fail("%s", msg);
+			continue;
+		}
+		if (r == 1 && c == MSG_OWN_LISTENER && P->sandbox.notify) {
+			long fd = read_listener_fd();
+			if (fd < 0)
+				setup_fail("sandbox: bad listener report from the init");
+			if (take_own_listener(fd, msg, sizeof msg) != 0)
+				setup_fail("%s", msg);
+			continue;
+		}
+		if (r == 1 && c == MSG_HOOKS) {
+			/* the init stopped before pivot_root for prestart/createRuntime (PROTOCOL.md §8) */
+			if (hooks_sentry_pause(P, init_pid, start_wr, msg, sizeof msg) != 0)
+				setup_fail("%s", msg);
+			continue;
+		}
+		if (r == 1 && c == MSG_ERROR) {
+			read_err(msg, sizeof msg);
 			setup_fail("%s", msg);
-		wait_ready();
-		return;
+		}
+		/* The init died. Its parent (create) has not reaped it yet, so /proc still shows
+		 * the zombie and its exit code. */
+		int st = proc_exit_code((uint64_t)init_pid);
+		if (st >= 0 && (st & 0x7f) == 0)
+			setup_fail("container init exited with status %d before it was ready",
+				   (st >> 8) & 0xff);
+		if (st >= 0)
+			setup_fail("container init killed by signal %d before it was ready", st & 0x7f);
+		setup_fail("container init closed its error pipe before it was ready");
 	}
-	if (r == 1 && c == MSG_HOOKS) {
-		/* the init stopped before pivot_root for prestart/createRuntime (PROTOCOL.md §8) */
-		if (hooks_sentry_pause(P, init_pid, start_wr, msg, sizeof msg) != 0)
-			setup_fail("%s", msg);
-		wait_ready();
-		return;
-	}
-	if (r == 1 && c == MSG_ERROR) {
-		read_err(msg, sizeof msg);
-		setup_fail("%s", msg);
-	}
-	/* The init died. Its parent (create) has not reaped it yet, so /proc still shows the
-	 * zombie and its exit code. */
-	int st = proc_exit_code((uint64_t)init_pid);
-	if (st >= 0 && (st & 0x7f) == 0)
-		setup_fail("container init exited with status %d before it was ready", (st >> 8) & 0xff);
-	if (st >= 0)
-		setup_fail("container init killed by signal %d before it was ready", st & 0x7f);
-	setup_fail("container init closed its error pipe before it was ready");
 }
 
 static void listen_control(void)
@@ -546,6 +638,7 @@ static struct client *client_by_fd(int fd)
 static int release_init(char *msg)
 {
 	start_attempted = 1;
+	sandbox_started(); /* from the workload's execve on, what it does is traced */
 	ssize_t w;
 	do
 		w = write(start_wr, &(char){MSG_START}, 1);
@@ -555,8 +648,11 @@ static int release_init(char *msg)
 	int sc = w == 1 && P->seccomp_notify && !P->seccomp_early
 			 ? seccomp_handover(P, pidfd, init_pid, err_rd, start_wr, msg, 4100, 0)
 			 : 0;
-	close(start_wr);
-	start_wr = -1;
+	/* the sandbox filter loading late still waits for its listener's ACK on this pipe */
+	if (!(P->sandbox.notify && !P->sandbox.early) || w != 1 || sc != 0) {
+		close(start_wr);
+		start_wr = -1;
+	}
 	if (w != 1) {
 		snprintf(msg, 4100, "start: %s", errstr(e));
 		return -1;
@@ -595,6 +691,30 @@ static void do_start(struct client *c)
 	c->waiting = 1;
 }
 
+/* During a start, the sandbox filter loads right before execve and reports its listener
+ * first: take it (the init waits for our ACK, so no EOF can follow before). Returns 1 while a
+ * report is still incomplete or was just handled (keep reading), 0 otherwise. */
+static int start_own_listener(void)
+{
+	if (start_len == 0 || start_msg[0] != MSG_OWN_LISTENER || !P->sandbox.notify)
+		return 0;
+	char *nl = memchr(start_msg, '\n', start_len);
+	if (!nl)
+		return 1;
+	*nl = 0;
+	char *end, msg[4100];
+	long fd = strtol(start_msg + 1, &end, 10);
+	size_t used = (size_t)(nl + 1 - start_msg);
+	memmove(start_msg, nl + 1, start_len - used);
+	start_len -= used;
+	if (end == start_msg + 1 || fd < 0 || take_own_listener(fd, msg, sizeof msg) != 0) {
+		/* the init sees EOF on the start pipe and exits; finish_start reports this */
+		log_msg("error", "start: %s", fd < 0 ? "sandbox: bad listener report" : msg);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	}
+	return 1;
+}
+
 /* The start's outcome, once the init closed its error pipe (execve or exit). */
 static void finish_start(void)
 {
@@ -604,6 +724,10 @@ static void finish_start(void)
 	start_pending = 0;
 	close(err_rd);
 	err_rd = -1;
+	if (start_wr >= 0) {
+		close(start_wr);
+		start_wr = -1;
+	}
 	struct client none = {.fd = -1};
 	struct client *c = client_by_fd(start_client);
 	if (!c)
@@ -641,10 +765,37 @@ static int parse_int(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* An exec'd process's listener, from its sentry: we serve it from now on. */
+static void do_adopt(struct client *c)
+{
+	char err[256];
+	if (c->passed < 0 || !sandbox_is_listener(c->passed)) {
+		reply(c, "error adopt needs a seccomp listener\n");
+		return;
+	}
+	if (sandbox_add_listener(c->passed, err, sizeof err) != 0) {
+		reply(c, "error %s\n", err);
+		return;
+	}
+	c->passed = -1;
+	reply(c, "ok\n");
+}
+
 static void handle(struct client *c, char *line)
 {
 	if (!strcmp(line, "start"))
 		do_start(c);
+	else if (!strcmp(line, "adopt"))
+		do_adopt(c);
+	else if (!strcmp(line, "trace")) {
+		/* `moat trace`: the lines follow on this connection until the container ends */
+		if (sandbox_add_trace_client(c->fd) != 0) {
+			reply(c, "error no trace: this container mediates nothing\n");
+			return;
+		}
+		reply(c, "ok\n");
+		c->waiting = 2;
+	}
 	else if (!strcmp(line, "state"))
 		reply(c, "ok %d %s\n", (int)init_pid, running ? "running" : "created");
 	else if (!strncmp(line, "resize ", 7)) {
@@ -667,7 +818,10 @@ static void handle(struct client *c, char *line)
 
 static void drop_client(size_t i)
 {
-	close(clients[i].fd);
+	if (clients[i].waiting != 2) /* a trace stream's fd belongs to the sandbox now */
+		close(clients[i].fd);
+	if (clients[i].passed >= 0)
+		close(clients[i].passed);
 	clients[i] = clients[--n_clients];
 }
 
@@ -684,6 +838,7 @@ static void accept_client(void)
 		return;
 	}
 	memset(&clients[n_clients], 0, sizeof clients[0]);
+	clients[n_clients].passed = -1;
 	clients[n_clients++].fd = fd;
 }
 
@@ -691,9 +846,18 @@ static void accept_client(void)
 static int client_readable(struct client *c)
 {
 	char tmp[REQ_MAX];
-	ssize_t r = recv(c->fd, tmp, sizeof tmp, 0);
+	size_t got;
+	/* recvmsg, so an fd passed with a request (adopt) is received, not silently closed */
+	errno = 0;
+	int fd = fd_recv(c->fd, tmp, sizeof tmp, &got);
+	ssize_t r = got ? (ssize_t)got : (errno == EAGAIN || errno == EINTR ? -1 : 0);
+	if (fd >= 0) {
+		if (c->passed >= 0)
+			close(c->passed);
+		c->passed = fd;
+	}
 	if (r < 0)
-		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		return 0;
 	if (r == 0)
 		return -1;
 	if (c->waiting || c->len == SIZE_MAX)
@@ -703,7 +867,8 @@ static int client_readable(struct client *c)
 			c->buf[c->len] = 0;
 			c->len = SIZE_MAX;
 			handle(c, c->buf);
-			return c->waiting ? 0 : -1;
+			/* a trace stream leaves the client list: the sandbox writes to it */
+			return c->waiting == 1 ? 0 : -1;
 		}
 		if (c->len >= REQ_MAX - 1) {
 			reply(c, "error request too long\n");
@@ -720,7 +885,7 @@ enum { S_LISTEN, S_INIT, S_PTY_OUT, S_PTY_IN, S_START, S_PARENT, S_FIXED };
 /* Serves until the container's process has exited. */
 static void serve(void)
 {
-	struct pollfd pfd[S_FIXED + MAX_CLIENTS];
+	struct pollfd pfd[S_FIXED + MAX_CLIENTS + 2 * 64 + 1];
 	for (;;) {
 		/* a negative fd is ignored by poll: inactive slots stay in place */
 		pfd[S_LISTEN] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
@@ -732,13 +897,16 @@ static void serve(void)
 		size_t n = n_clients;
 		for (size_t i = 0; i < n; i++)
 			pfd[S_FIXED + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-		if (poll(pfd, S_FIXED + n, -1) < 0) {
+		size_t ns = sandbox_fill(pfd + S_FIXED + n, sizeof pfd / sizeof pfd[0] - S_FIXED - n);
+		if (poll(pfd, S_FIXED + n + ns, sandbox_timeout_ms()) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("error", "poll: %s", errstr(errno));
 			sleep(1);
 			continue;
 		}
+		/* mediation first: the workload may be waiting in a mediated call */
+		sandbox_serve(pfd + S_FIXED + n, ns);
 		/* the start's outcome first: an init that failed its execve also exits */
 		if (start_pending && (pfd[S_START].revents || pfd[S_INIT].revents)) {
 			ssize_t r;
@@ -747,6 +915,8 @@ static void serve(void)
 			while (r < 0 && errno == EINTR);
 			if (r > 0)
 				start_len += (size_t)r;
+			if (r > 0 && start_own_listener() != 0)
+				continue; /* the init waits for the listener's ACK */
 			if (r <= 0 || start_len >= sizeof start_msg - 1)
 				finish_start();
 			else if (pfd[S_INIT].revents)
@@ -793,6 +963,7 @@ static _Noreturn void finish(void)
 		close(clients[i].fd);
 	close(listen_fd);
 	unlink_control_socket();
+	sandbox_finish();
 	log_msg("info", "container %s: process %d exited", P->container_id, (int)init_pid);
 	log_close();
 	_exit(0);
@@ -836,6 +1007,14 @@ int main(int argc, char **argv)
 		if (parent_pidfd >= 0)
 			fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
 	}
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host_proc < 0)
+		setup_fail("open /proc: %s", errstr(errno));
+	{
+		char err[4200];
+		if (sandbox_init(P, host_proc, err, sizeof err) != 0)
+			setup_fail("%s", err);
+	}
 
 	spawn_init();
 	/* our own session: the caller's terminal and process group signals are not ours. After
@@ -843,6 +1022,10 @@ int main(int argc, char **argv)
 	 * init makes its own session in console.c). */
 	setsid();
 	wait_ready();
+	/* uname answers carry the container's hostname: the sentry's own uts namespace is read */
+	if (P->sandbox.notify && plan_ns_find(P, CLONE_NEWUTS) &&
+	    setns(pidfd, CLONE_NEWUTS) != 0) /* rootless: that namespace is not ours to enter */
+		log_msg("warning", "uname: the container's uts namespace: %s", errstr(errno));
 
 	if (P->terminal) {
 		master_fd = console_receive(console_sp);

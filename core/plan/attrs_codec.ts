@@ -2,6 +2,7 @@
 // encode.ts and decode.ts call in here so the feature's records live in one place.
 import { HookTag, SchedTag, SysctlTag, Tag, TimeOffsetTag } from "./tags.ts";
 import type { LaunchPlan, PlanAttrs } from "./types.ts";
+import { type PlanRecord, records, recStr, recU64 } from "./records.ts";
 
 /** The subset of encode.ts's RecordWriter this module uses. */
 export interface AttrWriter {
@@ -60,42 +61,15 @@ export function encodeAttrs(w: AttrWriter, a: PlanAttrs): void {
   }
 }
 
-export interface AttrRecord {
-  tag: number;
-  value: Uint8Array;
-}
+export type AttrRecord = PlanRecord;
 
 export function isAttrTag(tag: number): boolean {
   return tag >= 60 && tag <= 79;
 }
 
-const utf8 = new TextDecoder();
-
-function nested(buf: Uint8Array): AttrRecord[] {
-  const out: AttrRecord[] = [];
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off < buf.length) {
-    if (buf.length - off < 8) throw new Error(`plan: truncated record header at ${off}`);
-    const tag = view.getUint16(off, true);
-    const len = view.getUint32(off + 4, true);
-    if (len > buf.length - off - 8) throw new Error(`plan: record (tag ${tag}) runs past the end`);
-    out.push({ tag, value: buf.subarray(off + 8, off + 8 + len) });
-    off += 8 + len;
-  }
-  return out;
-}
-
-function str(r: AttrRecord): string {
-  if (r.value.includes(0)) throw new Error(`plan: tag ${r.tag}: string contains a NUL byte`);
-  return utf8.decode(r.value);
-}
-
-function u64(r: AttrRecord): bigint {
-  if (r.value.length !== 8) throw new Error(`plan: tag ${r.tag}: integer length ${r.value.length}`);
-  return new DataView(r.value.buffer, r.value.byteOffset, 8).getBigUint64(0, true);
-}
-
+const nested = (buf: Uint8Array) => records(buf, "attrs");
+const str = recStr;
+const u64 = recU64;
 const num = (r: AttrRecord) => Number(u64(r));
 const i64 = (r: AttrRecord) => BigInt.asIntN(64, u64(r));
 

@@ -14,42 +14,12 @@ import {
 } from "./tags.ts";
 import type { LaunchPlan } from "./types.ts";
 import { decodeAttr, isAttrTag } from "./attrs_codec.ts";
+import { decodeSandbox, isSandboxTag } from "./sandbox_codec.ts";
+import { type PlanRecord, records, recStr, recU64 } from "./records.ts";
 
-interface Rec {
-  tag: number;
-  value: Uint8Array;
-}
-
-// Paths are bytes to the kernel: like the C decoder, do not insist on UTF-8.
-const utf8 = new TextDecoder();
-
-function records(buf: Uint8Array, where: string): Rec[] {
-  const out: Rec[] = [];
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off < buf.length) {
-    if (buf.length - off < 8) throw new Error(`plan: ${where}: truncated record header at ${off}`);
-    const tag = view.getUint16(off, true);
-    const len = view.getUint32(off + 4, true);
-    if (len > buf.length - off - 8) {
-      throw new Error(`plan: ${where}: record (tag ${tag}) runs past the end`);
-    }
-    out.push({ tag, value: buf.subarray(off + 8, off + 8 + len) });
-    off += 8 + len;
-  }
-  return out;
-}
-
-function str(r: Rec): string {
-  if (r.value.includes(0)) throw new Error(`plan: tag ${r.tag}: string contains a NUL byte`);
-  return utf8.decode(r.value);
-}
-
-function u64(r: Rec): bigint {
-  if (r.value.length !== 8) throw new Error(`plan: tag ${r.tag}: integer length ${r.value.length}`);
-  return new DataView(r.value.buffer, r.value.byteOffset, 8).getBigUint64(0, true);
-}
-
+type Rec = PlanRecord;
+const str = recStr;
+const u64 = recU64;
 const num = (r: Rec) => Number(u64(r));
 
 function idMap(r: Rec): { containerID: number; hostID: number; size: number } {
@@ -417,6 +387,7 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
         break;
       default:
         if (isAttrTag(r.tag)) decodeAttr(p, r);
+        else if (isSandboxTag(r.tag)) decodeSandbox(p, r);
         else throw new Error(`plan: unknown tag ${r.tag}`);
     }
   }

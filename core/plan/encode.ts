@@ -13,6 +13,7 @@ import {
 } from "./tags.ts";
 import type { LaunchPlan, PlanIdMap } from "./types.ts";
 import { encodeAttrs } from "./attrs_codec.ts";
+import { encodeSandbox } from "./sandbox_codec.ts";
 
 const utf8 = new TextEncoder();
 
@@ -204,6 +205,7 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
     w.flag(Tag.SECCOMP_EARLY, p.seccomp.early);
   }
   if (p.attrs) encodeAttrs(w, p.attrs);
+  if (p.sandbox) encodeSandbox(w, p.sandbox);
   if (p.terminal) {
     w.flag(Tag.TERMINAL, true);
     w.str(Tag.CONSOLE_SOCKET, p.terminal.consoleSocket);

@@ -82,7 +82,29 @@ export const Tag = {
   EXEC_RELEASE: 93,
   // 94: --pidfd-socket: a pidfd of the init (or exec'd process) goes there before create returns
   PIDFD_SOCKET: 94,
+  // 100-119: the sandbox (core/sandbox/, sentry/PROTOCOL.md §11)
+  SANDBOX_BPF: 100,
+  SANDBOX_NOTIFY: 101,
+  SANDBOX_EARLY: 102,
+  UNAME_RELEASE: 103,
+  UNAME_VERSION: 104,
+  VIRT_SYSINFO: 105,
+  VIRT_FILES: 106,
+  EGRESS_DEFAULT: 107,
+  EGRESS_RULE: 108,
+  TRACE: 109,
+  TRACE_FILE: 110,
+  DENIAL: 111,
+  ADOPT_SOCKET: 112,
+  VPROC_DIR: 113,
+  VPROC_V2: 114,
 } as const;
+
+export const EgressRuleTag = { FAMILY: 1, ADDR: 2, PREFIX: 3, PORT: 4, DENY: 5 } as const;
+export const DenialTag = { NR: 1, ERRNO: 2, NAME: 3 } as const;
+export const VprocDirTag = { KIND: 1, PATH: 2 } as const;
+/** VPROC_DIR kinds: which controller's cgroup directory */
+export const VprocKind = { MEMORY: 1, CPU: 2, CPUACCT: 3, CPUSET: 4, BLKIO: 5, PIDS: 6 } as const;
 
 export const NsTag = { TYPE: 1, PATH: 2 } as const;
 export const MountTag = {

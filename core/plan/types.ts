@@ -136,6 +136,43 @@ export interface PlanSeccomp {
   listenerState?: string;
 }
 
+/** moat's own filter and what the sentry mediates (sentry/PROTOCOL.md §11; core/sandbox/). */
+export interface PlanSandbox {
+  /** struct sock_filter[]: the surface refusals and the mediated calls. */
+  bpf: Uint8Array;
+  /** The filter notifies: loaded with NEW_LISTENER, the listener goes to the sentry. */
+  notify: boolean;
+  /** Loaded before the credential change (as linux.seccomp's is, right after it). */
+  early: boolean;
+  unameRelease?: string;
+  unameVersion?: string;
+  /** sysinfo(2) answers from the container's cgroup. */
+  sysinfo: boolean;
+  /** The LXCFS files, served by the sentry's FUSE filesystem. */
+  files: boolean;
+  /** Egress enforced (connect/sendto/sendmsg decided and performed by the sentry). */
+  egress?: { defaultDeny: boolean; rules: PlanEgressRule[] };
+  /** TRACE_* bits of sentry/trace.h. */
+  trace: number;
+  traceFile?: string;
+  /** Refusals the sentry answers itself so the trace names them (x86_64 numbers). */
+  denials: Array<{ nr: number; errno: number; name: string }>;
+  /** exec: the container's sentry control socket that takes this process's listener over. */
+  adoptSocket?: string;
+  /** The container's cgroup directories the virtual views read (kind: VPROC_KIND). */
+  vprocDirs: Array<{ kind: number; path: string }>;
+  vprocV2: boolean;
+}
+
+export interface PlanEgressRule {
+  family: 4 | 6;
+  /** 4 or 16 bytes, network order. */
+  addr: Uint8Array;
+  prefix: number;
+  port: number;
+  deny: boolean;
+}
+
 export interface PlanIdMap {
   containerID: number;
   hostID: number;
@@ -154,6 +191,7 @@ export interface LaunchPlan {
   /** Write "deny" to setgroups first (an unprivileged caller must). */
   setgroupsDeny?: boolean;
   seccomp?: PlanSeccomp;
+  sandbox?: PlanSandbox;
   /** Hooks and process attributes (core/plan/process_attrs.ts, core/hooks/). */
   attrs?: PlanAttrs;
   /** `exec`: join the container's namespaces (all given by path) and set up nothing else. */

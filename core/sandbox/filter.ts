@@ -8,6 +8,7 @@
 // arguments (DESIGN §4.3): never an ordinary open.
 import type { SeccompRule, SeccompRuleList } from "../seccomp/translate.ts";
 import type { SandboxPolicy, TraceFamily } from "./policy.ts";
+import { X86_64_NR } from "./syscalls.ts";
 
 const RET_ALLOW = 0x7fff0000;
 const RET_ERRNO = 0x00050000;
@@ -18,6 +19,11 @@ const CAP_SYS_ADMIN = 21n;
 
 /** enum scmp_compare */
 const OP_NE = 1;
+const OP_EQ = 4;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_PACKET = 17;
+const IPPROTO_SCTP = 132;
 const OP_MASKED_EQ = 7;
 
 /** AUDIT_ARCH_*: the three ABIs an x86_64 kernel runs (a 64-bit process can still use int 0x80) */
@@ -121,8 +127,8 @@ export interface SandboxFilter {
   rules: SeccompRuleList;
   /** Some rule notifies: loaded with NEW_LISTENER, the sentry serves the listener. */
   notify: boolean;
-  /** Refusals the sentry answers itself so the trace shows them ("denied"): name → errno. */
-  denials: Array<{ name: string; errno: number }>;
+  /** Refusals the sentry answers itself so the trace shows them ("denied"). */
+  denials: Array<{ name: string; errno: number; nr: number }>;
   /** What is mediated, for `state` (engine agent present: nothing). */
   mediated: string[];
   /** What is refused, for `state`. */
@@ -145,15 +151,17 @@ export function sandboxFilter(
   ctx: FilterContext,
 ): SandboxFilter | undefined {
   const rules: SeccompRule[] = [];
-  const denials: Array<{ name: string; errno: number }> = [];
+  const denials: Array<{ name: string; errno: number; nr: number }> = [];
   const refused: string[] = [];
   const mediated: string[] = [];
   const canNotify = !ctx.agentListener;
   const traceDenied = canNotify && policy.trace.includes("denied");
   const deny = (name: string, errno: number, args: SeccompRule["args"] = []) => {
-    if (traceDenied) {
+    // the sentry answers by syscall number alone: a refusal that depends on arguments stays
+    // in BPF (untraced), or the sentry would refuse the allowed uses too
+    if (traceDenied && args.length === 0 && X86_64_NR[name] !== undefined) {
       rules.push({ action: RET_NOTIFY, name, args });
-      if (!denials.some((d) => d.name === name)) denials.push({ name, errno });
+      if (!denials.some((d) => d.name === name)) denials.push({ name, errno, nr: X86_64_NR[name] });
     } else {
       rules.push({ action: (RET_ERRNO | errno) >>> 0, name, args });
     }
@@ -173,14 +181,26 @@ export function sandboxFilter(
       deny("clone3", ENOSYS);
     }
   }
+  const egress = canNotify && (policy.egress.default === "deny" || policy.egress.allow.length > 0 ||
+    policy.egress.deny.length > 0);
+  if (egress) {
+    // what would reach the network around connect/sendto/sendmsg (the sentry sees those):
+    // packet sockets, raw IP with a header of the workload's own (IPPROTO_RAW, *_HDRINCL),
+    // and SCTP (its connectx goes through setsockopt)
+    deny("socket", EPERM, [eq(0, AF_PACKET)]);
+    for (const family of [AF_INET, AF_INET6]) {
+      deny("socket", EPERM, [eq(0, family), { index: 1, op: OP_MASKED_EQ, a: 0xfn, b: 3n }, eq(2, 255)]);
+    }
+    deny("socket", EPERM, [eq(2, IPPROTO_SCTP)]);
+    deny("setsockopt", EPERM, [eq(1, 0), eq(2, 3)]); // SOL_IP, IP_HDRINCL
+    deny("setsockopt", EPERM, [eq(1, 41), eq(2, 36)]); // SOL_IPV6, IPV6_HDRINCL
+  }
   if (canNotify) {
     const refusedNow = new Set(refused);
     if (policy.virtualize) notify("sysinfo");
     if (policy.virtualize || policy.uname.release !== undefined || policy.uname.version) {
       notify("uname");
     }
-    const egress = policy.egress.default === "deny" || policy.egress.allow.length > 0 ||
-      policy.egress.deny.length > 0;
     if (egress || policy.trace.includes("connect")) {
       notify("connect");
       // sendto without an address is send(2) on a connected socket: not a new destination
@@ -215,4 +235,8 @@ export function sandboxFilter(
 
 function mask(index: number, bit: number) {
   return { index, op: OP_MASKED_EQ, a: BigInt(bit), b: BigInt(bit) };
+}
+
+function eq(index: number, value: number) {
+  return { index, op: OP_EQ, a: BigInt(value), b: 0n };
 }

@@ -9,7 +9,7 @@ const SENTRY = new URL("../../../sentry/", import.meta.url);
 /** Every `NAME = value` of every `enum { ... }` in the C sources (implicit values counted). */
 function cEnums(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const f of ["plan.h", "plan.c", "plan_attrs.inc"]) {
+  for (const f of ["plan.h", "plan.c", "plan_attrs.inc", "plan_sandbox.inc"]) {
     const src = Deno.readTextFileSync(new URL(f, SENTRY)).replace(/\/\*[\s\S]*?\*\//g, "");
     for (const m of src.matchAll(/enum\s*\{([^}]*)\}/g)) {
       let next = 0;
@@ -37,6 +37,10 @@ const NESTED: Array<[Record<string, number>, string]> = [
   [tags.SysctlTag, "SY_"],
   [tags.SchedTag, "SC_"],
   [tags.TimeOffsetTag, "TO_"],
+  [tags.EgressRuleTag, "ER_"],
+  [tags.DenialTag, "DN_"],
+  [tags.VprocDirTag, "VD_"],
+  [tags.VprocKind, "VPROC_"],
 ];
 
 // C names with no TypeScript counterpart on purpose

@@ -1,0 +1,273 @@
+/* The sentry's mediation (PROTOCOL.md §11), as its poll loop sees it: the seccomp listeners of
+ * the container's processes (the init's, and those exec'd processes' sentries hand over, so a
+ * process outliving its exec stays mediated), served by notify.c; the trace, fanned out to the
+ * trace file and to `moat trace` clients. Runs in the sentry only. */
+#include "sandbox.h"
+
+#include "kabi.h"
+#include "log.h"
+#include "notify.h"
+#include "pipe_msgs.h"
+#include "sentry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_LISTENERS 64
+#define MAX_TRACE_CLIENTS 16
+
+static const struct plan *P;
+static int host_proc = -1;
+static struct notify *listeners[MAX_LISTENERS];
+static int listener_fds[MAX_LISTENERS];
+static size_t n_listeners;
+
+static struct egress_policy egress;
+static struct egress_rule *egress_rules;
+static struct notify_denial *denials;
+static size_t n_denials;
+
+/* trace lines: notify.c writes them to a pipe (one atomic write each), the loop fans them out */
+static struct trace trace;
+static int trace_rd = -1, trace_wr = -1, trace_file = -1;
+static unsigned trace_families;
+static int trace_clients[MAX_TRACE_CLIENTS];
+static size_t n_trace_clients;
+
+static notify_sysinfo_fn sysinfo_fn;
+static void *sysinfo_arg;
+
+int sandbox_init(const struct plan *p, int proc_fd, char *err, size_t errlen)
+{
+	P = p;
+	host_proc = proc_fd;
+	const struct plan_sandbox *s = &p->sandbox;
+	if (!s->notify)
+		return 0;
+	if (s->has_egress) {
+		egress_rules = calloc(s->n_egress ? s->n_egress : 1, sizeof *egress_rules);
+		struct egress_rule *deny = calloc(s->n_egress ? s->n_egress : 1, sizeof *deny);
+		if (!egress_rules || !deny) {
+			snprintf(err, errlen, "sandbox: out of memory");
+			return -1;
+		}
+		size_t na = 0, nd = 0;
+		for (size_t i = 0; i < s->n_egress; i++) {
+			const struct plan_egress_rule *r = &s->egress[i];
+			struct egress_rule *e = r->deny ? &deny[nd++] : &egress_rules[na++];
+			e->family = (uint8_t)r->family;
+			e->prefix = (uint8_t)r->prefix;
+			e->port = (uint16_t)r->port;
+			memcpy(e->addr, r->addr, sizeof e->addr);
+		}
+		egress = (struct egress_policy){
+			.default_deny = (int)s->egress_default_deny,
+			.allow = egress_rules, .n_allow = na, .deny = deny, .n_deny = nd};
+	}
+	if (s->n_denials) {
+		denials = calloc(s->n_denials, sizeof *denials);
+		if (!denials) {
+			snprintf(err, errlen, "sandbox: out of memory");
+			return -1;
+		}
+		for (size_t i = 0; i < s->n_denials; i++)
+			denials[i] = (struct notify_denial){(int)s->denials[i].nr, (int)s->denials[i].err,
+							    s->denials[i].name};
+		n_denials = s->n_denials;
+	}
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "sandbox: trace pipe: %s", errstr(errno));
+		return -1;
+	}
+	trace_rd = pp[0];
+	trace_wr = pp[1];
+	/* nothing is traced before the workload runs: the init's own setup is not its activity */
+	trace_families = (unsigned)s->trace;
+	if (trace_init(&trace, trace_wr, host_proc, p->container_id, 0) != 0) {
+		snprintf(err, errlen, "sandbox: trace: %s", errstr(errno));
+		return -1;
+	}
+	if (s->trace_file) {
+		trace_file = open(s->trace_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (trace_file < 0) {
+			snprintf(err, errlen, "dev.moat.trace.file %s: %s", s->trace_file, errstr(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void sandbox_set_sysinfo(notify_sysinfo_fn fn, void *arg)
+{
+	sysinfo_fn = fn;
+	sysinfo_arg = arg;
+}
+
+void sandbox_started(void)
+{
+	trace.families = trace_families;
+}
+
+int sandbox_add_listener(int fd, char *err, size_t errlen)
+{
+	const struct plan_sandbox *s = &P->sandbox;
+	if (n_listeners == MAX_LISTENERS) {
+		snprintf(err, errlen, "sandbox: more than %d listeners", MAX_LISTENERS);
+		return -1;
+	}
+	struct notify_config cfg = {
+		.listener = fd,
+		.proc_fd = host_proc,
+		.uname_release = s->uname_release,
+		.uname_version = s->uname_version,
+		.sysinfo = s->sysinfo ? sysinfo_fn : NULL,
+		.sysinfo_arg = sysinfo_arg,
+		.egress = s->has_egress ? &egress : NULL,
+		.trace = &trace,
+		.denials = denials,
+		.n_denials = n_denials,
+	};
+	struct notify *n = notify_open(&cfg, err, errlen);
+	if (!n)
+		return -1;
+	listeners[n_listeners] = n;
+	listener_fds[n_listeners++] = fd;
+	return 0;
+}
+
+/* "L<fd>\n" from a process we cloned: take its listener with pidfd_getfd. */
+int sandbox_take(int pidfd, long remote_fd, int *fd_out, char *err, size_t errlen)
+{
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)remote_fd, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "sandbox: take the listener: %s", errstr(errno));
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* An fd that came over the control socket must be a seccomp listener, nothing else. */
+int sandbox_is_listener(int fd)
+{
+	char path[64], link[64];
+	snprintf(path, sizeof path, "self/fd/%d", fd);
+	ssize_t n = readlinkat(host_proc, path, link, sizeof link - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:seccomp notify");
+}
+
+size_t sandbox_fill(struct pollfd *pfd, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n_listeners && k + 2 <= max; i++) {
+		pfd[k++] = (struct pollfd){.fd = notify_listener_fd(listeners[i]), .events = POLLIN};
+		pfd[k++] = (struct pollfd){.fd = notify_pending_fd(listeners[i]), .events = POLLIN};
+	}
+	if (k < max)
+		pfd[k++] = (struct pollfd){.fd = trace_rd, .events = POLLIN};
+	return k;
+}
+
+static void drop_listener(size_t i)
+{
+	notify_close(listeners[i]);
+	close(listener_fds[i]);
+	listeners[i] = listeners[n_listeners - 1];
+	listener_fds[i] = listener_fds[n_listeners - 1];
+	n_listeners--;
+}
+
+static void fan_out(void)
+{
+	char buf[16 * TRACE_LINE_MAX];
+	for (;;) {
+		ssize_t r = read(trace_rd, buf, sizeof buf);
+		if (r <= 0)
+			return;
+		if (trace_file >= 0)
+			write_all(trace_file, buf, (size_t)r);
+		for (size_t i = n_trace_clients; i-- > 0;) {
+			/* a client that cannot keep up loses lines; one that is gone is dropped */
+			ssize_t w = send(trace_clients[i], buf, (size_t)r, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w < 0 && errno != EAGAIN) {
+				close(trace_clients[i]);
+				trace_clients[i] = trace_clients[--n_trace_clients];
+			}
+		}
+	}
+}
+
+void sandbox_serve(const struct pollfd *pfd, size_t n)
+{
+	/* the slots are in sandbox_fill's order; listeners dropped here shift the rest, so go
+	 * backwards */
+	size_t pairs = n_listeners;
+	if (n < pairs * 2)
+		pairs = n / 2;
+	for (size_t i = pairs; i-- > 0;) {
+		short rev = pfd[2 * i].revents;
+		/* held calls finish on their own readiness or deadline: serve on any wake-up */
+		int r = notify_serve(listeners[i], rev);
+		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+			if (r < 0)
+				log_msg("warning", "seccomp listener: %s", errstr(errno));
+			drop_listener(i);
+		}
+	}
+	if (trace_rd >= 0 && pairs * 2 < n && pfd[pairs * 2].revents)
+		fan_out();
+}
+
+int sandbox_timeout_ms(void)
+{
+	int t = -1;
+	for (size_t i = 0; i < n_listeners; i++) {
+		int x = notify_timeout_ms(listeners[i]);
+		if (x >= 0 && (t < 0 || x < t))
+			t = x;
+	}
+	return t;
+}
+
+int sandbox_add_trace_client(int fd)
+{
+	if (!P->sandbox.notify || n_trace_clients == MAX_TRACE_CLIENTS)
+		return -1;
+	trace_clients[n_trace_clients++] = fd;
+	return 0;
+}
+
+void sandbox_finish(void)
+{
+	fan_out();
+	for (size_t i = 0; i < n_trace_clients; i++)
+		close(trace_clients[i]);
+	n_trace_clients = 0;
+	while (n_listeners)
+		drop_listener(n_listeners - 1);
+	if (trace_file >= 0)
+		close(trace_file);
+}
+
+void sandbox_close_in_child(void)
+{
+	if (trace_rd >= 0)
+		close(trace_rd);
+	if (trace_wr >= 0)
+		close(trace_wr);
+	if (trace_file >= 0)
+		close(trace_file);
+	for (size_t i = 0; i < n_listeners; i++)
+		close(listener_fds[i]);
+}
