@@ -178,9 +178,12 @@ export class CriContainerd {
     Deno.mkdirSync(pauseRoot, { recursive: true });
     Deno.copyFileSync(buildStatic("pause"), `${pauseRoot}/pause`);
     Deno.chmodSync(`${pauseRoot}/pause`, 0o755);
-    const pause = await dockerArchive(`${WORK}/pause-docker.tar`, pauseRoot, PAUSE_IMAGE, [
-      "/pause",
-    ]);
+    // rebuilt every time (24 KiB): an archive of an older pause.c must not be reused
+    const pauseTar = `${WORK}/pause-docker.tar`;
+    try {
+      Deno.removeSync(pauseTar);
+    } catch { /* first run */ }
+    const pause = await dockerArchive(pauseTar, pauseRoot, PAUSE_IMAGE, ["/pause"]);
     for (const [image, tar] of [[PAUSE_IMAGE, pause], [BUSYBOX_IMAGE, await busyboxImage()]]) {
       const r = await this.ctr(["images", "import", "--snapshotter", "overlayfs", tar]);
       if (r.code !== 0) throw new Error(`ctr images import ${tar}: ${r.out}`);

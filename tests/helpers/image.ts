@@ -16,7 +16,13 @@ async function tar(args: string[]): Promise<void> {
 }
 
 export function busyboxImage(): Promise<string> {
-  return dockerArchive(`${WORK}/busybox-docker.tar`, busyboxRootfs(), IMAGE, ["sh"]);
+  return dockerArchive(
+    `${WORK}/busybox-docker.tar`,
+    busyboxRootfs(),
+    IMAGE,
+    ["sh"],
+    "busybox-static rootfs",
+  );
 }
 
 /**
@@ -28,6 +34,7 @@ export async function dockerArchive(
   rootfs: string,
   tag: string,
   cmd: string[],
+  about = tag,
 ): Promise<string> {
   try {
     Deno.statSync(out);
@@ -57,7 +64,7 @@ export async function dockerArchive(
       WorkingDir: "/",
     },
     rootfs: { type: "layers", diff_ids: [`sha256:${diffId}`] },
-    history: [{ created_by: `moat tests: ${tag}` }],
+    history: [{ created_by: `moat tests: ${about}` }],
   };
   Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(config));
   const configId = await sha256(`${dir}/config.json`);
