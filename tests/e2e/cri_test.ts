@@ -8,7 +8,13 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, MOAT } from "../helpers/bundle.ts";
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig } from "../helpers/cri_client.ts";
-import { BUSYBOX_IMAGE, CriContainerd, POD_SUBNET } from "../helpers/cri_containerd.ts";
+import {
+  BUSYBOX_IMAGE,
+  cgroupRoots,
+  CriContainerd,
+  memoryLimitFile,
+  POD_SUBNET,
+} from "../helpers/cri_containerd.ts";
 import { have } from "../helpers/engines.ts";
 
 const RUNTIME = Deno.env.get("MOAT_CRI_RUNTIME") || MOAT;
@@ -63,6 +69,26 @@ function processesNaming(ids: string[]): string[] {
     } catch { /* gone */ }
   }
   return found;
+}
+
+/** The pids of every process in the mount namespace `mntNs` (a /proc/<pid>/ns/mnt link). */
+function processesIn(mntNs: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readLinkSync(`/proc/${e.name}/ns/mnt`) === mntNs) pids.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+function cmdline(pid: number): string {
+  try {
+    return `${pid}: ${Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ")}`;
+  } catch {
+    return `${pid}: gone`;
+  }
 }
 
 function listDir(path: string): string[] {
@@ -300,7 +326,7 @@ Deno.test({
           "-c",
           "while [ ! -e /tmp/go ]; do sleep 0.05; done; exec dd if=/dev/zero of=/dev/null bs=64M count=1",
         ], { linux: { resources: { memoryLimitInBytes: limit } } }));
-        const cg = `/sys/fs/cgroup/memory${cd.cgroupParent(uid)}/${id}/memory.limit_in_bytes`;
+        const cg = memoryLimitFile(`${cd.cgroupParent(uid)}/${id}`);
         assertEquals(Deno.readTextFileSync(cg).trim(), String(limit));
         assertEquals((await cri.execSync(id, ["touch", "/tmp/go"])).exitCode, 0);
         const s = await exited(id);
@@ -348,6 +374,14 @@ Deno.test({
           }, 10_000).catch((e) => {
             throw new Error(`${e}: ${JSON.stringify(processesNaming(ids))}`);
           });
+          // shims, runtime processes (moat's sentries) all live in containerd's mount namespace
+          await until("containerd's mount namespace to hold containerd alone", () => {
+            const others = processesIn(nsOf(cd.pid, "mnt")).filter((p) => p !== cd.pid);
+            return others.length ? undefined : true;
+          }, 10_000).catch((e) => {
+            const left = processesIn(nsOf(cd.pid, "mnt")).filter((p) => p !== cd.pid);
+            throw new Error(`${e}: ${left.map(cmdline).join("; ")}`);
+          });
           // mounts, in containerd's own mount namespace and the host's
           const netns = netnsPath.split("/").pop()!;
           for (
@@ -362,9 +396,9 @@ Deno.test({
             assertEquals(left, [], `mounts left in ${where}'s mount namespace`);
           }
           // cgroups: no container's cgroup in any hierarchy; the pod's parent is empty
-          for (const h of listDir("/sys/fs/cgroup")) {
+          for (const root of cgroupRoots()) {
             for (const id of ids) {
-              const cg = `/sys/fs/cgroup/${h}${cd.cgroupParent(uid)}/${id}`;
+              const cg = `${root}${cd.cgroupParent(uid)}/${id}`;
               assert(!listDir(cg).length, `cgroup left: ${cg}`);
             }
           }

@@ -63,6 +63,21 @@ function mountedAnywhere(path: string): boolean {
   return false;
 }
 
+/** The cgroup hierarchies' roots: /sys/fs/cgroup itself when it is cgroup2, else each mount. */
+export function cgroupRoots(): string[] {
+  if (exists("/sys/fs/cgroup/cgroup.controllers")) return ["/sys/fs/cgroup"];
+  return [...Deno.readDirSync("/sys/fs/cgroup")].filter((e) => e.isDirectory).map((e) =>
+    `/sys/fs/cgroup/${e.name}`
+  );
+}
+
+/** A cgroup's memory limit file: v1's memory controller, or cgroup2's memory.max. */
+export function memoryLimitFile(cgroup: string): string {
+  return exists("/sys/fs/cgroup/memory")
+    ? `/sys/fs/cgroup/memory${cgroup}/memory.limit_in_bytes`
+    : `/sys/fs/cgroup${cgroup}/memory.max`;
+}
+
 export class CriContainerd {
   readonly dir = `${WORK}/cri`;
   /** Short and independent of the checkout's depth: the sockets live here. */
@@ -232,8 +247,8 @@ export class CriContainerd {
       for (const e of Deno.readDirSync(dir)) if (e.isDirectory) deep(`${dir}/${e.name}`);
       rmdir(dir);
     };
-    for (const h of Deno.readDirSync("/sys/fs/cgroup")) {
-      const base = `/sys/fs/cgroup/${h.name}${this.cgroupBase}`;
+    for (const root of cgroupRoots()) {
+      const base = `${root}${this.cgroupBase}`;
       if (!exists(base)) continue;
       for (const pod of Deno.readDirSync(base)) {
         if (!pod.isDirectory) continue;
