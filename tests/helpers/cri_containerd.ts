@@ -25,7 +25,12 @@ export const PAUSE_IMAGE = "localhost/moat-pause:1";
 export const BUSYBOX_IMAGE = IMAGE;
 /** The namespace the CRI plugin keeps its containers and images in. */
 const K8S_NS = "k8s.io";
-/** The pods' network: a bridge inside containerd's own network namespace. */
+/**
+ * The pods' network: Debian's bridge and host-local plugins, the bridge inside containerd's own
+ * network namespace (so the host's network is untouched). A loopback-only network is not enough
+ * for containerd 1.6: a pod whose CNI result has no eth0 fails with "failed to find network info
+ * for sandbox".
+ */
 export const POD_SUBNET = "10.213.0.0/24";
 const HARD_CODED = ["/run/containerd", "/var/lib/cni"];
 
