@@ -13,9 +13,11 @@ fi
 # Debian packages: musl (the static sentry), libseccomp (linked statically), busybox-static (the
 # demo and test rootfs), runc and crun (side-by-side benchmarks), podman and containerd (the
 # end-to-end tests drive them with moat as their runtime), python3 (a console-socket peer in
-# the tests: Deno cannot receive SCM_RIGHTS).
+# the tests: Deno cannot receive SCM_RIGHTS), containernetworking-plugins and iproute2 (the pods'
+# network of the CRI tests).
 pkgs=(make gcc musl-tools libseccomp-dev busybox-static runc crun python3 util-linux
-  podman conmon containerd fuse-overlayfs uidmap iptables catatonit)
+  podman conmon containerd fuse-overlayfs uidmap iptables catatonit
+  containernetworking-plugins iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,6 +35,13 @@ if [ "$(.deno/bin/deno --version 2>/dev/null | head -1 | cut -d' ' -f2)" != "$DE
   mkdir -p .deno/bin
   npm install --prefix .deno --no-audit --no-fund --loglevel=error "deno@$DENO_VERSION"
   ln -sf ../node_modules/@deno/linux-x64-glibc/deno .deno/bin/deno
+fi
+
+# npm packages of the tests (the CRI tests' gRPC client), exactly as locked, into tests/npm/ (no
+# npm state at the project root; no install scripts run). The copy of the lock says what is there.
+if ! cmp -s tests/npm/package-lock.json tests/npm/node_modules/.moat-installed-lock; then
+  npm ci --prefix tests/npm --ignore-scripts --no-audit --no-fund --loglevel=error
+  cp tests/npm/package-lock.json tests/npm/node_modules/.moat-installed-lock
 fi
 
 make -C sentry -s

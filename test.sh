@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 DENO=.deno/bin/deno
 
-if [ ! -x "$DENO" ] || [ ! -f sentry/build/libmoat.so ]; then
+if [ ! -x "$DENO" ] || [ ! -f sentry/build/libmoat.so ] ||
+  ! cmp -s tests/npm/package-lock.json tests/npm/node_modules/.moat-installed-lock; then
   MOAT_NO_DEMO=1 bash install.sh || exit 1
 fi
 make -C sentry -s || exit 1

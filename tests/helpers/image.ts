@@ -1,6 +1,6 @@
-// A docker-archive image of the busybox-static rootfs, made without a network or a daemon, so
-// podman (`podman load`) and containerd (`ctr images import`) can run it. One layer; the
-// layer tarball is deterministic (sorted, numeric owners, mtime 0).
+// Docker-archive images made without a network or a daemon (the busybox-static rootfs, the CRI
+// tests' pause image), so podman (`podman load`) and containerd (`ctr images import`) can run
+// them. One layer; the layer tarball is deterministic (sorted, numeric owners, mtime 0).
 import { busyboxRootfs, WORK } from "./bundle.ts";
 
 export const IMAGE = "localhost/busybox:latest";
@@ -15,14 +15,32 @@ async function tar(args: string[]): Promise<void> {
   if (!r.success) throw new Error(`tar ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
 }
 
-export async function busyboxImage(): Promise<string> {
-  const out = `${WORK}/busybox-docker.tar`;
+export function busyboxImage(): Promise<string> {
+  return dockerArchive(
+    `${WORK}/busybox-docker.tar`,
+    busyboxRootfs(),
+    IMAGE,
+    ["sh"],
+    "busybox-static rootfs",
+  );
+}
+
+/**
+ * A one-layer docker-archive of `rootfs` tagged `tag` (built once: an existing `out` is reused),
+ * importable by `podman load` and `ctr images import`.
+ */
+export async function dockerArchive(
+  out: string,
+  rootfs: string,
+  tag: string,
+  cmd: string[],
+  about = tag,
+): Promise<string> {
   try {
     Deno.statSync(out);
     return out;
   } catch { /* build it */ }
-  const rootfs = busyboxRootfs();
-  const dir = `${WORK}/image-build-${Deno.pid}`;
+  const dir = `${out}.build-${Deno.pid}`;
   Deno.mkdirSync(`${dir}/layer`, { recursive: true });
   await tar([
     "--sort=name",
@@ -42,11 +60,11 @@ export async function busyboxImage(): Promise<string> {
     os: "linux",
     config: {
       Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-      Cmd: ["sh"],
+      Cmd: cmd,
       WorkingDir: "/",
     },
     rootfs: { type: "layers", diff_ids: [`sha256:${diffId}`] },
-    history: [{ created_by: "moat tests: busybox-static rootfs" }],
+    history: [{ created_by: `moat tests: ${about}` }],
   };
   Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(config));
   const configId = await sha256(`${dir}/config.json`);
@@ -55,7 +73,7 @@ export async function busyboxImage(): Promise<string> {
     `${dir}/manifest.json`,
     JSON.stringify([{
       Config: `${configId}.json`,
-      RepoTags: [IMAGE],
+      RepoTags: [tag],
       Layers: ["layer/layer.tar"],
     }]),
   );
