@@ -5,6 +5,27 @@ import { MOUNT_OPTION_NAMES } from "../../core/plan/mount_options.ts";
 import { seccompFeatures } from "../../core/seccomp/features.ts";
 import { CAPABILITIES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from "../../core/spec/tables.ts";
 import type { Command } from "./command.ts";
+import { POLICY_VALUES, TRACE_FAMILIES } from "../../core/sandbox/policy.ts";
+
+/** Kernel features the sentry uses, from the running kernel's version and /dev/fuse. */
+function sandboxSupport(): Record<string, unknown> {
+  const [major, minor] = Deno.osRelease().split(".").map((x) => parseInt(x, 10));
+  const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
+  let fuse = false;
+  try {
+    fuse = Deno.statSync("/dev/fuse").isCharDevice === true;
+  } catch { /* no FUSE */ }
+  return {
+    surfaceFilter: true,
+    // seccomp user notification with pidfd_getfd (5.6) and the kernel's ADDFD-era fixes (5.9)
+    mediation: atLeast(5, 9),
+    syncWakeUp: atLeast(6, 6),
+    virtualFiles: fuse && Deno.uid() === 0,
+    virtualCalls: ["sysinfo", "uname", "sched_getaffinity"],
+    egress: atLeast(5, 9),
+    traceFamilies: [...TRACE_FAMILIES],
+  };
+}
 
 /** Namespace types moat can create or join. */
 const NAMESPACES = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"];
@@ -41,7 +62,11 @@ export function featuresDocument(): Record<string, unknown> {
     annotations: {
       "io.github.seccomp.libseccomp.version": "2.5.4",
       "org.opencontainers.runc.checkpoint.enabled": "false",
+      // moat's sandbox policy keys and the values they take (core/sandbox/policy.ts)
+      ...POLICY_VALUES,
     },
+    // what this host supports of the sandbox (DESIGN §4)
+    "dev.moat.sandbox": sandboxSupport(),
     potentiallyUnsafeConfigAnnotations: ["bundle"],
   };
 }

@@ -376,7 +376,7 @@ async function notifyAgent(noNewPrivileges: boolean) {
         }
       });
       const id = uniqueId("ntf");
-      const bundle = makeBundle(["/probe", `${NR.getppid}`, `${NR.getpid}`], (s) => {
+      const bundle = makeBundle(["/probe", `${NR.getppid}`, `${NR.getpid}`, "425,1,0"], (s) => {
         withProbe(s);
         s.annotations = { "org.example.test": "notify" };
         s.linux.seccomp = {
@@ -393,6 +393,8 @@ async function notifyAgent(noNewPrivileges: boolean) {
       const res = probeResults(r.stdout);
       assertEquals(res[`${NR.getppid}`], "4242", "the agent answered getppid");
       assertEquals(res[`${NR.getpid}`], "1", "other syscalls are not mediated");
+      // moat's own filter still refuses the attack surface next to the agent's
+      assertEquals(res["425,1,0"], "-1 errno 38", "io_uring_setup: ENOSYS from moat's filter");
       const st = JSON.parse(Deno.readTextFileSync(stateOut));
       assertEquals(st.fds, ["seccompFd"]);
       assertEquals(st.metadata, "moat-test-metadata");
