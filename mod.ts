@@ -41,7 +41,10 @@ export function openRuntime(opts: RuntimeOptions = {}) {
   const ctx: RuntimeContext = {
     store: new StateStore(opts.root ?? "/run/moat"),
     host: realHost,
-    launcher: async () => (await import("./ffi/launcher.ts")).sentryLauncher(),
+    launcher: async () => {
+      const { runningSentries } = await import("./core/container/sentries.ts");
+      return (await import("./ffi/launcher.ts")).sentryLauncher(() => runningSentries(ctx.store));
+    },
     procs: async () => (await import("./ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("./ffi/libmoat.ts")).seccompCompiler(),
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },

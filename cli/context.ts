@@ -9,7 +9,11 @@ export function makeContext(root: string, log: CliLogger): RuntimeContext {
   return {
     store: new StateStore(root),
     host: realHost,
-    launcher: async () => (await import("../ffi/launcher.ts")).sentryLauncher(),
+    launcher: async () => {
+      const { runningSentries } = await import("../core/container/sentries.ts");
+      const store = new StateStore(root);
+      return (await import("../ffi/launcher.ts")).sentryLauncher(() => runningSentries(store));
+    },
     procs: async () => (await import("../ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("../ffi/libmoat.ts")).seccompCompiler(),
     deviceBpf: async () => (await import("../ffi/bpf.ts")).deviceBpfLoader(),

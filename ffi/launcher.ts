@@ -6,8 +6,22 @@ import { loadLibmoat } from "./libmoat.ts";
 
 let memfd: number | undefined;
 
-export function sentryLauncher(): SentryLauncher {
-  memfd ??= loadLibmoat().sentryMemfd();
+/**
+ * `running`: pids of sentries that run now. Started from the same sealed memfd, every sentry
+ * shares one copy of its text (a fresh memfd per create would cost each sandbox ~130 KiB more).
+ */
+export function sentryLauncher(running: () => number[] = () => []): SentryLauncher {
+  if (memfd === undefined) {
+    const lib = loadLibmoat();
+    for (const pid of running()) {
+      const fd = lib.sentryAdopt(pid);
+      if (fd >= 0) {
+        memfd = fd;
+        break;
+      }
+    }
+    memfd ??= lib.sentryMemfd();
+  }
   const path = `/proc/self/fd/${memfd}`;
   return {
     execPath: path,

@@ -7,6 +7,7 @@ import type { SeccompCompiler } from "../core/seccomp/compiler.ts";
 const symbols = {
   moat_sentry_memfd: { parameters: [], result: "i32" },
   moat_sentry_size: { parameters: [], result: "u64" },
+  moat_sentry_adopt: { parameters: ["i32"], result: "i32" },
   moat_plan_check: { parameters: ["buffer", "u64", "buffer", "u64"], result: "i32" },
   moat_version: { parameters: [], result: "pointer" },
   moat_seccomp_compile: {
@@ -24,6 +25,8 @@ export interface Libmoat {
   /** A sealed memfd holding the sentry program, to be executed as /proc/self/fd/N. */
   sentryMemfd(): number;
   sentrySize(): number;
+  /** The sealed memfd running sentry `pid` was started from, if it is our image; else -errno. */
+  sentryAdopt(pid: number): number;
   /** Runs the C plan decoder; returns null when the plan is valid, else its error text. */
   planCheck(plan: Uint8Array): string | null;
   version(): string;
@@ -55,6 +58,7 @@ export function loadLibmoat(): Libmoat {
       return r;
     },
     sentrySize: () => Number(s.moat_sentry_size()),
+    sentryAdopt: (pid) => s.moat_sentry_adopt(pid),
     planCheck(plan) {
       const err = new Uint8Array(512);
       if (s.moat_plan_check(plan, BigInt(plan.length), err, BigInt(err.length)) === 0) return null;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MOAT_API __attribute__((visibility("default")))
@@ -63,6 +64,37 @@ MOAT_API int32_t moat_sentry_memfd(void)
 		int e = errno;
 		close(fd);
 		return -e;
+	}
+	return fd;
+}
+
+/* The sealed memfd a running sentry was started from (/proc/<pid>/exe), if it holds exactly our
+ * image: every sentry then runs from one shmem file and shares its text pages, so a sandbox
+ * costs its private memory only. The seals make the file immutable, so checking it once is
+ * enough. Returns the fd (close-on-exec) or -errno. */
+MOAT_API int32_t moat_sentry_adopt(int32_t pid)
+{
+	char path[48];
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int want = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL;
+	struct stat st;
+	size_t size = (size_t)moat_sentry_size();
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & want) != want || fstat(fd, &st) != 0 || (size_t)st.st_size != size) {
+		close(fd);
+		return -EINVAL;
+	}
+	uint8_t buf[16384];
+	for (size_t off = 0; off < size;) {
+		ssize_t r = pread(fd, buf, size - off < sizeof buf ? size - off : sizeof buf, (off_t)off);
+		if (r <= 0 || memcmp(buf, moat_sentry_image + off, (size_t)r) != 0) {
+			close(fd);
+			return -EINVAL;
+		}
+		off += (size_t)r;
 	}
 	return fd;
 }

@@ -283,7 +283,7 @@ static void drop_listener(size_t i)
 
 static void fan_out(void)
 {
-	char buf[16 * TRACE_LINE_MAX];
+	char buf[2 * TRACE_LINE_MAX]; /* a few lines a read: the loop comes back for the rest */
 	for (;;) {
 		ssize_t r = read(trace_rd, buf, sizeof buf);
 		if (r <= 0)

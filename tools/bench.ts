@@ -250,3 +250,32 @@ console.log(
     );
   }
 }
+
+// The sandbox: syscall costs inside a container beside runc (tools/bench_sandbox.ts).
+{
+  const { benchSandbox } = await import("./bench_sandbox.ts");
+  const moatRt = runtimes.find((r) => r.name === "moat")!;
+  const runcRt = runtimes.find((r) => r.name === "runc");
+  const sb = await benchSandbox(work, bundle, moatRt.argv, runcRt?.argv);
+  const labels = ["runc", "moat, nothing mediated", "moat, defaults"];
+  const what: Record<string, string> = {
+    getppid: "getppid (never mediated)",
+    uname: "uname (mediated with the defaults)",
+    open: "open+close of a file (never mediated)",
+    sysinfo: "sysinfo (mediated with the defaults)",
+    connect: "loopback connect (mediated with the defaults: egress)",
+  };
+  console.log(`\n| sandbox: ns per call | ${labels.join(" | ")} | ratios to runc |`);
+  console.log(`|---|${labels.map(() => "---:").join("|")}|---|`);
+  for (const [mode, row] of Object.entries(sb.calls)) {
+    const r = row.runc;
+    console.log(
+      `| ${what[mode] ?? mode} | ${labels.map((l) => row[l]?.toFixed(1) ?? "-").join(" | ")} | ${
+        labels.slice(1).map((l) => ratio(row[l], r)).join(", ")
+      } |`,
+    );
+  }
+  if (sb.pss !== undefined) {
+    console.log(`sentry PSS with 100 mediated calls per second under way: ${sb.pss} KiB`);
+  }
+}

@@ -535,3 +535,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "process model: sentries run from one sealed memfd (one copy of the program)",
+  ...root,
+  async fn() {
+    const ids = [uniqueId("share"), uniqueId("share")];
+    try {
+      for (const id of ids) await startDetached(makeBundle(["sleep", "60"]), id);
+      const exes = ids.map((id) => Deno.statSync(`/proc/${recordOf(id).sentryPid}/exe`));
+      assertEquals(exes[0].ino, exes[1].ino, "the second sentry runs the first one's memfd");
+      const link = Deno.readLinkSync(`/proc/${recordOf(ids[1]).sentryPid}/exe`);
+      assertStringIncludes(link, "/memfd:moat-sentry");
+      // sealed: nobody, root included, can write it
+      const w = new Deno.Command("sh", {
+        args: ["-c", `echo x >> /proc/${recordOf(ids[1]).sentryPid}/exe`],
+        stderr: "piped",
+      }).outputSync();
+      assert(!w.success, "the program cannot be written");
+    } finally {
+      for (const id of ids) await moat(["delete", "--force", id]);
+    }
+  },
+});
