@@ -80,7 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!loader) throw new UsageError(`No help topic for '${name}'`);
     const cmd = (await loader()).default;
     const parsed = parseArgs(argv.slice(cmdAt + 1), cmd.flags, cmd.stopAtPositional ?? false);
-    const root = flagString(g, "root") ?? defaultRoot();
+    // absolute: the sentry and hooks run from "/", and every path in a plan is absolute
+    const given = flagString(g, "root") ?? defaultRoot();
+    const root = given.startsWith("/") ? given : `${Deno.cwd()}/${given}`;
     const { makeContext } = await import("./context.ts");
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
