@@ -33,12 +33,14 @@ _Static_assert(sizeof(struct moat_kmmsghdr) == 64, "struct mmsghdr");
 enum call {
 	C_NONE, C_UNAME, C_SYSINFO, C_SYSINFO32, C_CONNECT, C_SENDTO, C_SENDMSG, C_SENDMMSG,
 	C_BIND, C_EXECVE, C_EXECVEAT, C_OPEN, C_SETID, C_MOUNT, C_PTRACE, C_GETAFFINITY,
+	C_PERSONALITY,
 };
 
 static enum call classify(const struct moat_seccomp_data *d)
 {
 	if (d->arch == MOAT_AUDIT_ARCH_I386)
-		return d->nr == 122 ? C_UNAME : d->nr == 116 ? C_SYSINFO32 : C_NONE;
+		return d->nr == 122 ? C_UNAME : d->nr == 116 ? C_SYSINFO32 : d->nr == 136 ? C_PERSONALITY
+											 : C_NONE;
 	if (d->arch != MOAT_AUDIT_ARCH_X86_64 || (d->nr & MOAT_X32_SYSCALL_BIT))
 		return C_NONE;
 	switch (d->nr) {
@@ -57,6 +59,7 @@ static enum call classify(const struct moat_seccomp_data *d)
 	case 165: case 166: case 429: return C_MOUNT; /* mount, umount2, move_mount */
 	case 101: return C_PTRACE;
 	case 204: return C_GETAFFINITY;
+	case 135: return C_PERSONALITY;
 	}
 	return C_NONE;
 }
@@ -211,7 +214,8 @@ static void on_uname(struct notify *n, struct target *t, const struct moat_secco
 	}
 	struct moat_new_utsname k;
 	memset(&k, 0, sizeof k);
-	unsigned long pers = personality_of(n, t->tid);
+	unsigned long pers =
+		!n->cfg.personality_seen || *n->cfg.personality_seen ? personality_of(n, t->tid) : 0;
 	copy_field(k.sysname, u.sysname);
 	copy_field(k.nodename, u.nodename);
 	copy_field(k.release, n->cfg.uname_release ? n->cfg.uname_release : u.release);
@@ -369,6 +373,12 @@ static void dispatch(struct notify *n, struct target *t, const struct moat_secco
 	case C_MOUNT: obs_mount(n, t, d, a); break;
 	case C_PTRACE: obs_ptrace(n, t, d, a); break;
 	case C_GETAFFINITY: on_getaffinity(n, t, d, a); break;
+	case C_PERSONALITY:
+		/* observation: from now on uname looks at the caller's personality */
+		if (n->cfg.personality_seen)
+			*n->cfg.personality_seen = 1;
+		*a = (struct answer){A_CONTINUE, 0, 0};
+		break;
 	case C_NONE:
 		*a = (struct answer){A_ERROR, 0, ENOSYS};
 		n->stats.refused++;

@@ -43,6 +43,11 @@ struct notify_config {
 	notify_sysinfo_fn sysinfo; /* NULL: sysinfo notifications are refused (ENOSYS) */
 	void *sysinfo_arg;
 	notify_cpus_fn cpus;       /* NULL: sched_getaffinity runs as it is (CONTINUE) */
+	/* Set (shared by every listener) once a process of the container may have a personality
+	 * other than the default (the plan set one, or one called personality(2), which is then
+	 * notified): only then does uname read the caller's, which costs three syscalls. NULL:
+	 * always read it. */
+	int *personality_seen;
 	/* NULL: connect/sendto/sendmsg/sendmmsg are only traced (CONTINUE); else each call on an
 	 * IP socket is decided and performed by the sentry. Must outlive the notify. */
 	const struct egress_policy *egress;

@@ -18,7 +18,16 @@ const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 function buildBench(work: string): string {
   const out = `${work}/syscall_bench`;
   const r = new Deno.Command("musl-gcc", {
-    args: ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, `${top}/tools/c/syscall_bench.c`],
+    args: [
+      "-static",
+      "-O2",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-o",
+      out,
+      `${top}/tools/c/syscall_bench.c`,
+    ],
     stderr: "piped",
   }).outputSync();
   if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
@@ -87,7 +96,10 @@ export async function benchSandbox(
     "dev.moat.virtualize": "off",
     "dev.moat.egress.deny": "",
   }, bin);
-  put("moat, nothing mediated", parse(await runIn(moatArgv, `${work}/root-moat`, quiet, `sbq-${n}`)));
+  put(
+    "moat, nothing mediated",
+    parse(await runIn(moatArgv, `${work}/root-moat`, quiet, `sbq-${n}`)),
+  );
   // the defaults: uname, sysinfo, sched_getaffinity and connect/sendto/sendmsg mediated
   put("moat, defaults", parse(await runIn(moatArgv, `${work}/root-moat`, plain, `sbd-${n}`)));
   // the sentry's memory while the workload makes 100 mediated calls a second

@@ -208,6 +208,9 @@ export function sandboxFilter(
     }
     if (policy.virtualize || policy.uname.release !== undefined || policy.uname.version) {
       notify("uname");
+      // uname answers follow the caller's personality (linux32: i686); the sentry reads it
+      // only once some process set one (a query, 0xffffffff, is not noticed)
+      notify("personality", [{ index: 0, op: OP_NE, a: 0xffffffffn, b: 0n }]);
     }
     if (egress || policy.trace.includes("connect")) {
       notify("connect");
