@@ -109,7 +109,20 @@ static int matches(const struct egress_rule *r, int family, const uint8_t *addr,
 	return bits == 0 || ((r->addr[full] ^ addr[full]) & (uint8_t)(0xff00u >> bits)) == 0;
 }
 
+static int decide_one(const struct egress_policy *p, int family, const uint8_t *addr,
+		      uint16_t port);
+
 int egress_decide(const struct egress_policy *p, int family, const uint8_t *addr, uint16_t port)
+{
+	/* the container's policy, then every policy above it (a pod's) must allow */
+	for (; p; p = p->also)
+		if (decide_one(p, family, addr, port) == EGRESS_DENY)
+			return EGRESS_DENY;
+	return EGRESS_ALLOW;
+}
+
+static int decide_one(const struct egress_policy *p, int family, const uint8_t *addr,
+		      uint16_t port)
 {
 	/* specificity: prefix length, then "has a port"; -1 = nothing matched */
 	int best = -1, decision = p->default_deny ? EGRESS_DENY : EGRESS_ALLOW;

@@ -28,6 +28,9 @@ struct egress_policy {
 	size_t n_allow;
 	const struct egress_rule *deny;
 	size_t n_deny;
+	/* a pod's policy the container's own may only tighten: a destination is allowed only if
+	 * this one allows it too (NULL: none) */
+	const struct egress_policy *also;
 };
 
 enum { EGRESS_DENY = 0, EGRESS_ALLOW = 1 };

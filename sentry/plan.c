@@ -103,6 +103,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_VPROC_DIR] = {"VPROC_DIR", K_NEST, PLAN_MAX_VPROC_DIRS, 0, 0},
 	[T_VPROC_V2] = {"VPROC_V2", K_U64, 1, 0, 0},
 	[T_SANDBOX_FIRST] = {"SANDBOX_FIRST", K_U64, 1, 0, 0},
+	[T_POD_EGRESS_DEFAULT] = {"POD_EGRESS_DEFAULT", K_U64, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -765,7 +766,7 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_SECCOMP_LISTENER_STATE:
 		return (p->seccomp_listener_state = dupstr(d, r)) ? 0 : -1;
 	}
-	if (r->tag >= T_SANDBOX_BPF && r->tag <= T_SANDBOX_FIRST)
+	if (r->tag >= T_SANDBOX_BPF && r->tag <= T_POD_EGRESS_DEFAULT)
 		return dec_sandbox(d, p, r);
 	return fail(d, "unknown tag %u", r->tag); /* unreachable: check_shape knows the table */
 }

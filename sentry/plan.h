@@ -55,7 +55,8 @@ enum { T_TERMINAL = 80, T_CONSOLE_SOCKET, T_CONSOLE_ROWS, T_CONSOLE_COLS, T_CONS
 /* 100-119: the sandbox (PROTOCOL.md §11): moat's own filter and what the sentry mediates */
 enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, T_UNAME_VERSION,
        T_VIRT_SYSINFO, T_VIRT_FILES, T_EGRESS_DEFAULT, T_EGRESS_RULE, T_TRACE, T_TRACE_FILE,
-       T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2, T_SANDBOX_FIRST };
+       T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2, T_SANDBOX_FIRST,
+       T_POD_EGRESS_DEFAULT };
 #define PLAN_MAX_EGRESS_RULES 1024
 #define PLAN_MAX_DENIALS 256
 #define PLAN_MAX_VPROC_DIRS 8
@@ -65,6 +66,7 @@ enum { VPROC_MEMORY = 1, VPROC_CPU, VPROC_CPUACCT, VPROC_CPUSET, VPROC_BLKIO, VP
 
 struct plan_egress_rule {
 	uint64_t family, prefix, port, deny;
+	uint64_t pod; /* 1: the pod's policy (POD_EGRESS_DEFAULT), 0: the container's */
 	uint8_t addr[16];
 };
 
@@ -79,8 +81,8 @@ struct plan_sandbox {
 	uint64_t notify, early, first, sysinfo, trace, vproc_v2;
 	uint64_t files; /* bits of vfs_proc_files (vfs_fuse.c order) */
 	char *uname_release, *uname_version, *trace_file, *adopt_socket;
-	int has_egress;
-	uint64_t egress_default_deny;
+	int has_egress, has_pod_egress;
+	uint64_t egress_default_deny, pod_egress_default_deny;
 	struct plan_egress_rule *egress;
 	size_t n_egress;
 	struct plan_denial *denials;

@@ -32,7 +32,7 @@ static struct notify *listeners[MAX_LISTENERS];
 static int listener_fds[MAX_LISTENERS];
 static size_t n_listeners;
 
-static struct egress_policy egress;
+static struct egress_policy egress, pod_egress;
 static struct egress_rule *egress_rules;
 static struct notify_denial *denials;
 static size_t n_denials;
@@ -145,24 +145,40 @@ int sandbox_init(const struct plan *p, int proc_fd, char *err, size_t errlen)
 	if (!s->notify)
 		return 0;
 	if (s->has_egress) {
-		egress_rules = calloc(s->n_egress ? s->n_egress : 1, sizeof *egress_rules);
-		struct egress_rule *deny = calloc(s->n_egress ? s->n_egress : 1, sizeof *deny);
-		if (!egress_rules || !deny) {
+		/* one array, four runs: container allow, container deny, pod allow, pod deny */
+		size_t n = s->n_egress ? s->n_egress : 1, k = 0;
+		egress_rules = calloc(n, sizeof *egress_rules);
+		if (!egress_rules) {
 			snprintf(err, errlen, "sandbox: out of memory");
 			return -1;
 		}
-		size_t na = 0, nd = 0;
-		for (size_t i = 0; i < s->n_egress; i++) {
-			const struct plan_egress_rule *r = &s->egress[i];
-			struct egress_rule *e = r->deny ? &deny[nd++] : &egress_rules[na++];
-			e->family = (uint8_t)r->family;
-			e->prefix = (uint8_t)r->prefix;
-			e->port = (uint16_t)r->port;
-			memcpy(e->addr, r->addr, sizeof e->addr);
-		}
-		egress = (struct egress_policy){
-			.default_deny = (int)s->egress_default_deny,
-			.allow = egress_rules, .n_allow = na, .deny = deny, .n_deny = nd};
+		struct egress_policy *pol[2] = {&egress, &pod_egress};
+		for (int set = 0; set < 2; set++)
+			for (int deny = 0; deny < 2; deny++) {
+				struct egress_rule *start = &egress_rules[k];
+				for (size_t i = 0; i < s->n_egress; i++) {
+					const struct plan_egress_rule *r = &s->egress[i];
+					if ((int)r->pod != set || (int)r->deny != deny)
+						continue;
+					struct egress_rule *e = &egress_rules[k++];
+					e->family = (uint8_t)r->family;
+					e->prefix = (uint8_t)r->prefix;
+					e->port = (uint16_t)r->port;
+					memcpy(e->addr, r->addr, sizeof e->addr);
+				}
+				size_t cnt = (size_t)(&egress_rules[k] - start);
+				if (deny) {
+					pol[set]->deny = start;
+					pol[set]->n_deny = cnt;
+				} else {
+					pol[set]->allow = start;
+					pol[set]->n_allow = cnt;
+				}
+			}
+		egress.default_deny = (int)s->egress_default_deny;
+		pod_egress.default_deny = (int)s->pod_egress_default_deny;
+		if (s->has_pod_egress)
+			egress.also = &pod_egress;
 	}
 	if (s->n_denials) {
 		denials = calloc(s->n_denials, sizeof *denials);

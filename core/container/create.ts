@@ -12,6 +12,7 @@ import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
 import { setupContainerCgroups } from "./cgroups.ts";
 import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
+import { cgroupsPathUnder, moatKeys, type PodInfo, podInfo } from "../sandbox/pod.ts";
 import {
   PolicyError,
   readPolicyFile,
@@ -72,8 +73,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   const bundle = absolutePath(opts.bundle);
   ctx.log.debug(`create ${opts.id}: start (${performance.now().toFixed(1)} ms)`);
   const spec = loadSpec(bundle);
-  // the sandbox policy is checked before anything exists: a bad value leaves nothing behind
-  const policy = sandboxPolicy(ctx, spec);
+  // the sandbox policy (and a pod's) is checked before anything exists: a bad value leaves
+  // nothing behind
+  const { policy, podPolicy, pod } = sandboxPolicy(ctx, spec, opts.id);
   const lock = ctx.store.claim(opts.id);
   const dir = ctx.store.dir(opts.id);
   const notifySocket = `${dir}/notify.sock`;
@@ -130,7 +132,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       await (await import("../seccomp/attach.ts")).attachSeccomp(ctx, spec, plan, record, dir);
     }
     // moat's own filter and mediation, stacked on linux.seccomp's (core/sandbox/)
-    record.sandbox = await attachSandbox(ctx, policy, plan, dir, spec.linux?.seccomp);
+    if (pod) record.pod = pod;
+    record.sandbox = await attachSandbox(ctx, policy, plan, dir, spec.linux?.seccomp, podPolicy);
     // Cgroups exist and are configured before the sentry starts; it places the init in them.
     await setupContainerCgroups(ctx, spec, plan, record, dir);
     sandboxCgroups(plan, record.cgroup);
@@ -180,12 +183,44 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   }
 }
 
-function sandboxPolicy(ctx: RuntimeContext, spec: Spec): SandboxPolicy {
+/**
+ * The container's policy: its annotations over its pod sandbox's `dev.moat.*` keys (when the
+ * sandbox is in this state root) over the --policy file; the sandbox's own policy too, which the
+ * container's egress may only tighten. A cgroup parent annotation (own or the pod's) moves the
+ * container's cgroupsPath under it.
+ */
+function sandboxPolicy(
+  ctx: RuntimeContext,
+  spec: Spec,
+  id: string,
+): { policy: SandboxPolicy; podPolicy?: SandboxPolicy; pod?: PodInfo } {
   try {
+    const where = `--policy ${ctx.policyFile}`;
     const defaults = ctx.policyFile ? readPolicyFile(ctx.policyFile) : {};
-    return resolvePolicy(spec.annotations, defaults, `--policy ${ctx.policyFile}`);
+    const pod = podInfo(spec.annotations, id);
+    let sandboxAnnotations: Record<string, string> | undefined;
+    if (pod?.type === "container") {
+      try {
+        sandboxAnnotations = ctx.store.read(pod.sandboxId).annotations ?? {};
+      } catch { /* the sandbox is not in this state root: no pod policy */ }
+    }
+    const inherited = moatKeys(sandboxAnnotations);
+    const policy = resolvePolicy(spec.annotations, { ...defaults, ...inherited }, where);
+    const podPolicy = sandboxAnnotations
+      ? resolvePolicy(sandboxAnnotations, defaults, where)
+      : undefined;
+    if (spec.linux) {
+      spec.linux.cgroupsPath = cgroupsPathUnder(
+        { ...inherited, ...spec.annotations },
+        spec.linux.cgroupsPath,
+        id,
+      );
+    }
+    return { policy, ...(podPolicy ? { podPolicy } : {}), ...(pod ? { pod } : {}) };
   } catch (e) {
-    if (e instanceof PolicyError) throw new RuntimeError(e.message);
+    if (e instanceof PolicyError || (e as Error).message?.startsWith("annotation ")) {
+      throw new RuntimeError((e as Error).message);
+    }
     throw e;
   }
 }

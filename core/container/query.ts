@@ -13,7 +13,11 @@ export function list(ctx: RuntimeContext): Record<string, unknown>[] {
   for (const id of ctx.store.list()) {
     try {
       const record = ctx.store.read(id);
-      out.push(stateObject(record, currentStatus(record), ownerOf(ctx.store.dir(id))));
+      out.push({
+        ...stateObject(record, currentStatus(record), ownerOf(ctx.store.dir(id))),
+        // the pod it belongs to (a container outside a pod is its own sandbox)
+        sandbox: record.pod?.sandboxId ?? record.id,
+      });
     } catch { /* removed while listing */ }
   }
   return out;

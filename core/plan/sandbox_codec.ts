@@ -16,6 +16,7 @@ export function encodeSandbox(w: AttrWriter, s: PlanSandbox): void {
   if (s.files) w.u64(Tag.VIRT_FILES, s.files);
   if (s.egress) {
     w.u64(Tag.EGRESS_DEFAULT, s.egress.defaultDeny ? 1 : 0);
+    if (s.egress.pod) w.u64(Tag.POD_EGRESS_DEFAULT, s.egress.pod.defaultDeny ? 1 : 0);
     for (const r of s.egress.rules) {
       w.nest(Tag.EGRESS_RULE, (n) => {
         n.u64(EgressRuleTag.FAMILY, r.family);
@@ -23,6 +24,7 @@ export function encodeSandbox(w: AttrWriter, s: PlanSandbox): void {
         n.u64(EgressRuleTag.PREFIX, r.prefix);
         if (r.port) n.u64(EgressRuleTag.PORT, r.port);
         n.flag(EgressRuleTag.DENY, r.deny);
+        n.flag(EgressRuleTag.POD, r.pod === true);
       });
     }
   }
@@ -96,6 +98,9 @@ export function decodeSandbox(p: LaunchPlan, r: PlanRecord): void {
     case Tag.EGRESS_DEFAULT:
       (s.egress ??= { defaultDeny: false, rules: [] }).defaultDeny = on();
       return;
+    case Tag.POD_EGRESS_DEFAULT:
+      (s.egress ??= { defaultDeny: false, rules: [] }).pod = { defaultDeny: on() };
+      return;
     case Tag.EGRESS_RULE: {
       const e: PlanEgressRule = {
         family: 4,
@@ -110,6 +115,7 @@ export function decodeSandbox(p: LaunchPlan, r: PlanRecord): void {
         else if (n.tag === EgressRuleTag.PREFIX) e.prefix = recNum(n);
         else if (n.tag === EgressRuleTag.PORT) e.port = recNum(n);
         else if (n.tag === EgressRuleTag.DENY) e.deny = recU64(n) === 1n;
+        else if (n.tag === EgressRuleTag.POD) e.pod = recU64(n) === 1n;
         else throw new Error(`plan: egress rule: unknown tag ${n.tag}`);
       }
       (s.egress ??= { defaultDeny: false, rules: [] }).rules.push(e);

@@ -99,6 +99,7 @@ export const Tag = {
   VPROC_DIR: 113,
   VPROC_V2: 114,
   SANDBOX_FIRST: 115,
+  POD_EGRESS_DEFAULT: 116,
 } as const;
 
 /** VIRT_FILES bits, in the order of sentry/vfs_fuse.c's vfs_proc_files */
@@ -113,7 +114,7 @@ export const VirtFile = {
   CPU_ONLINE: 128,
 } as const;
 
-export const EgressRuleTag = { FAMILY: 1, ADDR: 2, PREFIX: 3, PORT: 4, DENY: 5 } as const;
+export const EgressRuleTag = { FAMILY: 1, ADDR: 2, PREFIX: 3, PORT: 4, DENY: 5, POD: 6 } as const;
 export const DenialTag = { NR: 1, ERRNO: 2, NAME: 3 } as const;
 export const VprocDirTag = { KIND: 1, PATH: 2 } as const;
 /** VPROC_DIR kinds: which controller's cgroup directory */

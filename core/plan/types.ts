@@ -155,8 +155,12 @@ export interface PlanSandbox {
   sysinfo: boolean;
   /** The LXCFS files the sentry's FUSE filesystem serves: VirtFile bits (0: none). */
   files: number;
-  /** Egress enforced (connect/sendto/sendmsg decided and performed by the sentry). */
-  egress?: { defaultDeny: boolean; rules: PlanEgressRule[] };
+  /**
+   * Egress enforced (connect/sendto/sendmsg decided and performed by the sentry). `pod`: the
+   * pod's policy as well, which the container's may only tighten (both must allow); its rules
+   * are the ones with `pod` set.
+   */
+  egress?: { defaultDeny: boolean; rules: PlanEgressRule[]; pod?: { defaultDeny: boolean } };
   /** TRACE_* bits of sentry/trace.h. */
   trace: number;
   traceFile?: string;
@@ -176,6 +180,8 @@ export interface PlanEgressRule {
   prefix: number;
   port: number;
   deny: boolean;
+  /** A rule of the pod's policy. */
+  pod?: boolean;
 }
 
 export interface PlanIdMap {

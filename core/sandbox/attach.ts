@@ -47,11 +47,22 @@ export async function attachSandbox(
   plan: LaunchPlan,
   dir: string,
   engineProfile?: Seccomp,
+  podPolicy?: SandboxPolicy,
 ): Promise<SandboxRecord> {
   const agent = plan.seccomp?.notify === true;
-  const filter = sandboxFilter(policy, { bounding: plan.caps.bounding, agentListener: agent });
+  const enforces = (p: SandboxPolicy) =>
+    p.egress.default === "deny" || p.egress.allow.length > 0 || p.egress.deny.length > 0;
+  const podEgress = podPolicy && enforces(podPolicy) ? podPolicy : undefined;
+  // the filter notifies egress calls when either the container's or the pod's policy enforces
+  const forFilter = !enforces(policy) && podEgress
+    ? { ...policy, egress: podEgress.egress }
+    : policy;
+  const filter = sandboxFilter(forFilter, { bounding: plan.caps.bounding, agentListener: agent });
   const record: SandboxRecord = {
-    policy: describePolicy(policy),
+    policy: {
+      ...describePolicy(policy),
+      ...(podEgress ? { podEgress: describePolicy(podEgress).egress } : {}),
+    },
     mediated: filter?.mediated ?? [],
     refused: filter?.refused ?? [],
     ...(agent
@@ -82,8 +93,7 @@ export async function attachSandbox(
   }
   const notify = filter?.notify === true;
   const files = policy.virtualize ? virtualFiles(plan) : 0;
-  const egressOn = notify && (policy.egress.default === "deny" || policy.egress.allow.length > 0 ||
-    policy.egress.deny.length > 0);
+  const egressOn = notify && (enforces(policy) || podEgress !== undefined);
   const sandbox: PlanSandbox = {
     bpf,
     notify,
@@ -101,7 +111,11 @@ export async function attachSandbox(
           rules: [
             ...policy.egress.allow.map((c) => egressRule(c, false)),
             ...policy.egress.deny.map((c) => egressRule(c, true)),
+            // the pod's policy: the container's may only tighten it (both must allow)
+            ...(podEgress?.egress.allow ?? []).map((c) => ({ ...egressRule(c, false), pod: true })),
+            ...(podEgress?.egress.deny ?? []).map((c) => ({ ...egressRule(c, true), pod: true })),
           ],
+          ...(podEgress ? { pod: { defaultDeny: podEgress.egress.default === "deny" } } : {}),
         },
       }
       : {}),

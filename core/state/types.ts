@@ -3,6 +3,7 @@ import type { Hook } from "../spec/types.ts";
 import type { CgroupRecord } from "../cgroup/types.ts";
 import type { SeccompRecord } from "../seccomp/prepare.ts";
 import type { SandboxRecord } from "../sandbox/attach.ts";
+import type { PodInfo } from "../sandbox/pod.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   seccomp?: SeccompRecord;
   /** The sandbox in force (core/sandbox/): `state` shows it, `exec` loads the same filter. */
   sandbox?: SandboxRecord;
+  /** The pod it belongs to, from the CRI's annotations (core/sandbox/pod.ts). */
+  pod?: PodInfo;
   /**
    * hooks.poststart and hooks.poststop as config.json had them at create (with `bundle` and
    * `annotations` above, all that start and delete need): later edits to config.json have no

@@ -2,8 +2,7 @@
 // its linux.seccomp, the views it virtualises, the egress policy, the live trace, fail-closed
 // mediation, exec'd processes under the same, and an engine's own notify agent.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
-import { buildStatic } from "../helpers/cbuild.ts";
+import { isRoot, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
 import {
   assertCreateRefused,
   moat,
@@ -13,38 +12,11 @@ import {
   runBundle,
   waitFor,
 } from "../helpers/moat.ts";
-import { probeBinary, probeResults } from "../helpers/probe.ts";
+import { probeResults } from "../helpers/probe.ts";
+import { loopback, sandboxBundle } from "../helpers/sandbox.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 const errno = (n: number) => `-1 errno ${n}`;
-
-/** /probe (raw syscalls) and /sbox (sandbox_probe) in the container, the annotations given. */
-function sandboxBundle(
-  args: string[],
-  annotations: Record<string, string> = {},
-  edit?: (s: SpecObject) => void,
-) {
-  return makeBundle(args, (s) => {
-    s.mounts.push(
-      { destination: "/probe", type: "bind", source: probeBinary(), options: ["rbind", "ro"] },
-      {
-        destination: "/sbox",
-        type: "bind",
-        source: buildStatic("sandbox_probe"),
-        options: ["rbind", "ro"],
-      },
-    );
-    s.annotations = { ...(s.annotations ?? {}), ...annotations };
-    edit?.(s);
-  });
-}
-
-/** CAP_NET_ADMIN, so the workload can bring its namespace's loopback up (`ip link set lo up`). */
-function loopback(s: SpecObject) {
-  for (const set of ["bounding", "effective", "permitted"]) {
-    s.process.capabilities[set].push("CAP_NET_ADMIN");
-  }
-}
 
 function allowAll(s: SpecObject) {
   s.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW" };
