@@ -123,7 +123,12 @@ Deno.test({
       metadata: { name: "moat-pod", uid, namespace: "moat-e2e" },
       hostname: "moat-pod",
       logDirectory: `${cd.logDir}/${uid}`,
-      annotations: { "dev.moat.e2e": "pod", "example.com/not-passed": "x" },
+      annotations: {
+        "dev.moat.e2e": "pod",
+        "example.com/not-passed": "x",
+        // the pod's egress policy (pod_annotations): both containers are under it
+        "dev.moat.egress.deny": "169.254.169.254/32,127.0.0.1/32:9099",
+      },
       linux: {
         cgroupParent: cd.cgroupParent(uid),
         securityContext: { namespaceOptions: shared },
@@ -249,6 +254,34 @@ Deno.test({
           assertEquals(own["dev.moat.e2e"], "pod");
         },
       );
+
+      await t.step({
+        name: "an egress deny set on the pod applies to both containers",
+        ignore: !RUNTIME.endsWith("/bin/moat"), // runc has no egress policy
+        fn: async () => {
+          // listeners on the pod's loopback: a made connection (0) is told from the sentry's
+          // refusal of the denied port (1, "Connection refused" without reaching the listener)
+          await cri.execSync(client, [
+            "sh",
+            "-c",
+            "for p in 9097 9098 9099; do nc -l -p $p -e true </dev/null >/dev/null 2>&1 & done; sleep 0.3",
+          ]);
+          const probe = (port: number) =>
+            `nc -w2 127.0.0.1 ${port} </dev/null >/dev/null 2>&1; echo $?`;
+          const s = await cri.execSync(server, ["sh", "-c", `${probe(9098)}; ${probe(9099)}`]);
+          assertEquals(s.stdout, "0\n1\n", `server: ${s.stderr}`);
+          const c = await cri.execSync(client, ["sh", "-c", `${probe(9097)}; ${probe(9099)}`]);
+          assertEquals(c.stdout, "0\n1\n", `client: ${c.stderr}`);
+          // the denied port's listener was never reached: stop it (the ps step counts processes)
+          await cri.execSync(client, ["sh", "-c", "kill $(pidof nc) 2>/dev/null; sleep 0.2; true"]);
+          const st = await new Deno.Command(RUNTIME, {
+            args: ["--root", stateDir, "state", client],
+            stdout: "piped",
+          }).output();
+          const state = JSON.parse(new TextDecoder().decode(st.stdout));
+          assertEquals(state.sandbox.egress.deny, ["169.254.169.254/32", "127.0.0.1/32:9099"]);
+        },
+      });
 
       await t.step("both are in the sandbox's network, pid, ipc and uts namespaces", async () => {
         for (const id of [server, client]) {
