@@ -57,6 +57,7 @@ struct client {
 	int fd;
 	int waiting; /* 1: an answer comes later (start); 2: a trace stream, the sandbox owns fd */
 	int passed;  /* an fd that came with the request (SCM_RIGHTS), -1: none */
+	pid_t peer;  /* the connecting process (SO_PEERCRED) */
 	size_t len;
 	char buf[REQ_MAX];
 };
@@ -676,12 +677,25 @@ static int release_init(char *msg)
 	return 0;
 }
 
-static void do_start(struct client *c)
+static void do_start(struct client *c, int after_exit)
 {
 	char msg[4100];
 	if (start_attempted || release_pending) {
 		reply(c, "error not created\n");
 		return;
+	}
+	if (after_exit && parent_pidfd < 0) {
+		/* `start after-exit` (create's plan has nothing a start could still fail on): the
+		 * init execs once the `moat start` that asked has exited, as runc's exits right
+		 * after releasing its init, so the engine's bookkeeping after start (containerd arms
+		 * its OOM watch, stamps StartedAt) comes before the workload can end */
+		parent_pidfd = (int)syscall(SYS_pidfd_open, c->peer, 0);
+		if (parent_pidfd >= 0) {
+			fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
+			release_pending = 1;
+			reply(c, "ok\n");
+			return;
+		}
 	}
 	if (P->exec_release && parent_pidfd >= 0) {
 		/* exec --detach: the process may exit within a millisecond of its execve, and a
@@ -794,7 +808,9 @@ static void do_adopt(struct client *c)
 static void handle(struct client *c, char *line)
 {
 	if (!strcmp(line, "start"))
-		do_start(c);
+		do_start(c, 0);
+	else if (!strcmp(line, "start after-exit"))
+		do_start(c, 1);
 	else if (!strcmp(line, "adopt"))
 		do_adopt(c);
 	else if (!strcmp(line, "trace")) {
@@ -849,6 +865,7 @@ static void accept_client(void)
 	}
 	memset(&clients[n_clients], 0, sizeof clients[0]);
 	clients[n_clients].passed = -1;
+	clients[n_clients].peer = cr.pid;
 	clients[n_clients++].fd = fd;
 }
 

@@ -5,7 +5,8 @@ import { requireId } from "./command.ts";
 const command: Command = {
   flags: {},
   async run(ctx, args) {
-    await start(ctx, requireId(args, "start"));
+    // the CLI exits right after: the init may exec then (core/container/start.ts)
+    await start(ctx, requireId(args, "start"), true);
     return 0;
   },
 };

@@ -165,6 +165,10 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     record.pid = initPid;
     record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
     record.status = "created";
+    if (
+      !plan.attrs?.hooks.some((h) => h.kind === "startContainer") &&
+      !record.hooks?.poststart?.length && !plan.seccomp?.notify && !plan.attrs?.cpuAffinityFinal
+    ) record.startAfterExit = true;
     ctx.store.write(record);
     // last: containerd considers create complete once the pid file exists
     if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);

@@ -4,7 +4,17 @@ import { RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
 
-export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {
+/**
+ * `releaseOnExit`: the caller (a short-lived CLI) exits right after this returns; where nothing
+ * can fail after the release, the init execs only then, as runc's does microseconds after runc
+ * exits, so an engine's bookkeeping after `start` returns (containerd arms its OOM watch and
+ * stamps StartedAt) comes first. Not for a long-lived caller (mod.ts).
+ */
+export async function start(
+  ctx: RuntimeContext,
+  idOrPrefix: string,
+  releaseOnExit = false,
+): Promise<void> {
   const id = ctx.store.lookup(idOrPrefix);
   const lock = ctx.store.lock(id);
   try {
@@ -17,7 +27,8 @@ export async function start(ctx: RuntimeContext, idOrPrefix: string): Promise<vo
     }
     let reply: string;
     try {
-      reply = await sentryRequest(ctx, record.controlSocket, "start");
+      const request = releaseOnExit && record.startAfterExit ? "start after-exit" : "start";
+      reply = await sentryRequest(ctx, record.controlSocket, request);
     } catch (e) {
       if (e instanceof SentryGone) {
         throw new RuntimeError("cannot start a container that has stopped");

@@ -39,6 +39,11 @@ export interface ContainerRecord {
   seccomp?: SeccompRecord;
   /** The sandbox in force (core/sandbox/): `state` shows it, `exec` loads the same filter. */
   sandbox?: SandboxRecord;
+  /**
+   * Nothing can fail after `start` released the init (no startContainer or poststart hooks, no
+   * seccomp agent, no final CPU affinity): a CLI start may let the init exec once it has exited.
+   */
+  startAfterExit?: boolean;
   /** The pod it belongs to, from the CRI's annotations (core/sandbox/pod.ts). */
   pod?: PodInfo;
   /**

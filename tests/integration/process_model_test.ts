@@ -558,3 +558,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "process model: a CLI start lets the init exec only once that CLI has exited",
+  ...root,
+  async fn() {
+    const id = uniqueId("after");
+    const marker = `${WORK}/${id}.ran`;
+    const bundle = makeBundle(["sh", "-c", `touch /w/${id}.ran`], (s) => {
+      s.mounts.push({ destination: "/w", type: "bind", source: WORK, options: ["rbind"] });
+    });
+    const c = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/out`);
+    assertEquals(c.code, 0, c.stderr);
+    assertEquals(recordOf(id).startAfterExit, true);
+    // a stand-in for `moat start` that lingers: it asks, gets "ok", and stays a second
+    const script = `
+      Deno.chdir(Deno.args[0]); // a relative socket path: any checkout depth fits sun_path
+      const c = await Deno.connect({ transport: "unix", path: "sentry.sock" });
+      await c.write(new TextEncoder().encode("start after-exit\\n"));
+      const b = new Uint8Array(64);
+      const n = await c.read(b);
+      console.log(new TextDecoder().decode(b.subarray(0, n ?? 0)).trim());
+      await new Promise((r) => setTimeout(r, 1000));`;
+    const asker = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script, `${ROOT}/${id}`],
+      stdout: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 600));
+    assert(!exists(marker), "the init has not run while the asker lives");
+    const out = await asker.output();
+    assertEquals(new TextDecoder().decode(out.stdout).trim(), "ok");
+    await waitFor(() => exists(marker));
+    await moat(["delete", "--force", id]);
+  },
+});
