@@ -1,5 +1,7 @@
 // moat's command line: runc-compatible global flags, one module per command, loaded lazily so
 // that cheap calls (`state`, `kill`) do not pay for what `create` needs.
+import { mark, report } from "../core/timing.ts";
+mark("modules of main loaded (Deno start before)");
 import { flagBool, flagString, type FlagTable, parseArgs, UsageError } from "./args.ts";
 import { CliLogger, type LogFormat } from "./log.ts";
 import type { Command } from "./commands/command.ts";
@@ -79,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     const loader = COMMANDS[name];
     if (!loader) throw new UsageError(`No help topic for '${name}'`);
     const cmd = (await loader()).default;
+    mark(`command module ${name} loaded`);
     const parsed = parseArgs(argv.slice(cmdAt + 1), cmd.flags, cmd.stopAtPositional ?? false);
     // absolute: the sentry and hooks run from "/", and every path in a plan is absolute
     const given = flagString(g, "root") ?? defaultRoot();
@@ -93,7 +96,10 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`invalid --rootless value "${rootless}": must be true, false or auto`);
     }
     ctx.rootless = rootless === "auto" ? Deno.uid() !== 0 : rootless === "true";
-    return await cmd.run(ctx, parsed);
+    mark("context made");
+    const code = await cmd.run(ctx, parsed);
+    mark(`${name} done`);
+    return code;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     logger.error(msg);
@@ -101,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof code === "number" ? code : 1;
   } finally {
     logger.close();
+    report();
   }
 }
 
