@@ -47,6 +47,8 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     },
     procs: async () => (await import("./ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("./ffi/libmoat.ts")).seccompCompiler(),
+    deviceBpf: async () => (await import("./ffi/bpf.ts")).deviceBpfLoader(),
+    egressGuard: async () => (await import("./ffi/bpf.ts")).egressGuardLoader(),
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
   };
   return {

@@ -17,6 +17,7 @@ export function makeContext(root: string, log: CliLogger): RuntimeContext {
     procs: async () => (await import("../ffi/proc.ts")).processPort(),
     seccompCompiler: async () => (await import("../ffi/libmoat.ts")).seccompCompiler(),
     deviceBpf: async () => (await import("../ffi/bpf.ts")).deviceBpfLoader(),
+    egressGuard: async () => (await import("../ffi/bpf.ts")).egressGuardLoader(),
     log,
     logPath: log.path,
   };

@@ -1,6 +1,7 @@
 // core/cgroup's DeviceBpfLoader on top of libmoat: load + attach, then close our program fd (the
 // attachment keeps the program alive until the cgroup goes).
 import type { DeviceBpfLoader } from "../core/cgroup/manager.ts";
+import type { EgressGuardLoader } from "../core/container/context.ts";
 import { openLibc } from "./libc.ts";
 import { loadLibmoat } from "./libmoat.ts";
 
@@ -25,6 +26,23 @@ export function deviceBpfLoader(): DeviceBpfLoader {
         throw new Error(log ? `${text}: ${log.trim().split("\n").slice(-3).join("; ")}` : text);
       }
       openLibc().close(fd);
+    },
+  };
+}
+
+/** core/container's EgressGuardLoader: attach the guard at every hook it names. */
+export function egressGuardLoader(): EgressGuardLoader {
+  const lib = loadLibmoat();
+  return {
+    attach(cgroupDir: string, hooks: number[], insns: Uint8Array): void {
+      for (const hook of hooks) {
+        const { fd, log } = lib.bpfCgroupSockAddrAttach(cgroupDir, hook, insns);
+        if (fd < 0) {
+          const text = ERRNO[-fd] ?? `errno ${-fd}`;
+          throw new Error(log ? `${text}: ${log.trim().split("\n").slice(-3).join("; ")}` : text);
+        }
+        openLibc().close(fd);
+      }
     },
   };
 }

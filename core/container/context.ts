@@ -39,6 +39,11 @@ export interface ProcessPort {
   setChildSubreaper(): void;
 }
 
+export interface EgressGuardLoader {
+  /** Attaches a sock_addr program at each hook (BPF attach types) of a cgroup2 directory. */
+  attach(cgroupDir: string, hooks: number[], insns: Uint8Array): void;
+}
+
 export interface Logger {
   debug(msg: string): void;
   warn(msg: string): void;
@@ -55,6 +60,8 @@ export interface RuntimeContext {
   log: Logger;
   /** The --log file, also given to the sentry for its own messages. */
   logPath?: string;
+  /** The sandbox's egress guard (core/sandbox/egress_bpf.ts) through libmoat; absent: none. */
+  egressGuard?: () => Promise<EgressGuardLoader>;
   /** Loads cgroup device programs through libmoat (ffi/); absent: v1 devices rules only. */
   deviceBpf?: () => Promise<DeviceBpfLoader>;
   /** --systemd-cgroup: linux.cgroupsPath is `slice:prefix:name`. */

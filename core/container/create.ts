@@ -1,6 +1,7 @@
 // `create`: validate the bundle, plan, start the sentry and wait until the container's init is
 // set up and blocked before its execve (runtime-spec lifecycle steps 1-5).
 import { buildPlan } from "../plan/resolve.ts";
+import type { LaunchPlan } from "../plan/types.ts";
 import { parseSpec, requireProcess } from "../spec/mod.ts";
 import type { Spec } from "../spec/types.ts";
 import { RuntimeError } from "../state/errors.ts";
@@ -162,6 +163,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
         : undefined,
     );
     sentry = started;
+    await guardEgress(ctx, plan, record);
     record.pid = initPid;
     record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
     record.status = "created";
@@ -226,6 +228,22 @@ function sandboxPolicy(
       throw new RuntimeError((e as Error).message);
     }
     throw e;
+  }
+}
+
+/**
+ * The egress guard (core/sandbox/egress_bpf.ts) on the container's cgroup2 leaf, before the
+ * workload can run (the init waits for start): only the sentry's own connect and sendmsg calls
+ * pass. Defence in depth: where the kernel or the host cannot attach it, a warning says so.
+ */
+async function guardEgress(ctx: RuntimeContext, plan: LaunchPlan, r: ContainerRecord) {
+  if (!plan.sandbox?.egress || !r.cgroup?.v2 || !ctx.egressGuard || !r.sandbox) return;
+  const { egressGuard, GUARDED_HOOKS } = await import("../sandbox/egress_bpf.ts");
+  try {
+    (await ctx.egressGuard()).attach(r.cgroup.v2, GUARDED_HOOKS, egressGuard(r.sentryPid));
+    r.sandbox.egressGuard = true;
+  } catch (e) {
+    ctx.log.warn(`egress guard not attached to ${r.cgroup.v2}: ${(e as Error).message}`);
   }
 }
 

@@ -35,6 +35,7 @@ export function stateObject(
       ...r.sandbox.policy,
       mediated: r.sandbox.mediated,
       refused: r.sandbox.refused,
+      ...(r.sandbox.egressGuard ? { egressGuard: true } : {}),
       ...(r.sandbox.note ? { note: r.sandbox.note } : {}),
     };
   }

@@ -36,6 +36,8 @@ export interface SandboxRecord {
   mediated: string[];
   refused: string[];
   note?: string;
+  /** The egress guard (egress_bpf.ts) is attached to the container's cgroup2 leaf. */
+  egressGuard?: boolean;
   /** The plan part minus the BPF, which is in bpfPath (egress addresses as plain arrays: JSON). */
   plan?: Omit<PlanSandbox, "bpf">;
   bpfPath?: string;

@@ -428,3 +428,41 @@ function exists(p: string): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "sandbox: the egress guard lets only the sentry connect the container's sockets",
+  ...root,
+  async fn() {
+    const id = uniqueId("guard");
+    const bundle = sandboxBundle(
+      ["sleep", "60"],
+      { "dev.moat.egress.deny": "127.0.0.2/32" },
+      loopback,
+    );
+    const c = await moatToFile(["create", "--bundle", bundle, id], `${bundle}/out`);
+    assertEquals(c.code, 0, c.stderr);
+    try {
+      const st = JSON.parse((await moat(["state", id])).stdout);
+      assertEquals(st.sandbox.egressGuard, true);
+      const leaf = JSON.parse(Deno.readTextFileSync(`${ROOT}/${id}/state.json`)).cgroup.v2;
+      // a process outside the sentry's mediation (no seccomp filter) that joins the container's
+      // cgroup2 leaf: its sockets belong to the container, and their connect is refused in
+      // the kernel (what a swapped fd after a CONTINUE would meet)
+      const script = `echo $$ > ${leaf}/cgroup.procs && exec busybox nc -w1 127.0.0.1 1 </dev/null`;
+      const r = new Deno.Command("sh", { args: ["-c", script], stderr: "piped" }).outputSync();
+      assertStringIncludes(new TextDecoder().decode(r.stderr), "not permitted");
+      // the container's own calls, performed by the sentry, still pass
+      assertEquals((await moat(["start", id])).code, 0);
+      const e = await moat([
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "ip link set lo up; nc -l -p 9 -e true & sleep 0.3; /sbox connect 127.0.0.1 9",
+      ]);
+      assertEquals(e.stdout.trim(), "ok", e.stderr);
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
