@@ -37,7 +37,11 @@ export interface Libmoat {
   /** Loads a cgroup device program and attaches it to a cgroup2 dir: prog fd or -errno. */
   bpfCgroupDeviceAttach(dir: string, insns: Uint8Array): { fd: number; log: string };
   /** The same for a sock_addr program at one connect/sendmsg hook. */
-  bpfCgroupSockAddrAttach(dir: string, hook: number, insns: Uint8Array): { fd: number; log: string };
+  bpfCgroupSockAddrAttach(
+    dir: string,
+    hook: number,
+    insns: Uint8Array,
+  ): { fd: number; log: string };
   /** libseccomp (linked into libmoat): encoded rule list → BPF (core/seccomp/encode.ts). */
   seccompCompile(rules: Uint8Array): { bpf: Uint8Array; skipped: string[] };
   seccompVersion(): string;
@@ -61,7 +65,14 @@ export function loadLibmoat(): Libmoat {
     bpfCgroupSockAddrAttach(dir, hook, insns) {
       const log = new Uint8Array(4096);
       const path = new TextEncoder().encode(dir + "\0");
-      const r = s.moat_bpf_cgroup_sock_addr_attach(path, hook, insns, BigInt(insns.length), log, 4096n);
+      const r = s.moat_bpf_cgroup_sock_addr_attach(
+        path,
+        hook,
+        insns,
+        BigInt(insns.length),
+        log,
+        4096n,
+      );
       const end = log.indexOf(0);
       return { fd: r, log: new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)) };
     },

@@ -3,7 +3,8 @@
 // `delete --force`), destroy removes them, and the cgroup commands find them in the record.
 import { hostLayout } from "../cgroup/detect.ts";
 import { type CgroupFs, realFs } from "../cgroup/fs.ts";
-import { type CgroupEnv, placement, remove, setup } from "../cgroup/manager.ts";
+import { type CgroupEnv, placement, planRecord, remove, setup } from "../cgroup/manager.ts";
+import type { ContainerCgroupDirs } from "../plan/cgroup_mount.ts";
 import type { CgroupRecord } from "../cgroup/types.ts";
 import { CgroupError } from "../cgroup/types.ts";
 import type { LaunchPlan } from "../plan/types.ts";
@@ -31,6 +32,31 @@ export async function cgroupEnv(ctx: RuntimeContext, withBpf: boolean): Promise<
   };
 }
 
+/**
+ * The directories setupContainerCgroups will create, known before anything exists (a `cgroup`
+ * mount binds them); undefined when the container may end up without cgroups of its own.
+ */
+export async function plannedCgroupDirs(
+  ctx: RuntimeContext,
+  spec: Spec,
+  id: string,
+): Promise<ContainerCgroupDirs | undefined> {
+  if (ctx.noCgroups || ctx.rootless) return undefined;
+  if (!spec.mounts?.some((m) => m.type === "cgroup")) return undefined;
+  const rec = planRecord(await cgroupEnv(ctx, false), setupInput(ctx, spec, id));
+  return { v1: rec.v1, v2: rec.v2 };
+}
+
+function setupInput(ctx: RuntimeContext, spec: Spec, id: string) {
+  return {
+    id,
+    cgroupsPath: spec.linux?.cgroupsPath,
+    systemd: ctx.systemdCgroup === true,
+    resources: spec.linux?.resources,
+    linuxDevices: spec.linux?.devices,
+  };
+}
+
 /** Creates and configures the cgroups, fills the plan's placement tags and the record. */
 export async function setupContainerCgroups(
   ctx: RuntimeContext,
@@ -45,13 +71,7 @@ export async function setupContainerCgroups(
     Deno.writeTextFileSync(`${dir}/cgroup.json`, JSON.stringify(r), { mode: 0o600 });
   let rec: CgroupRecord;
   try {
-    rec = setup(env, {
-      id: record.id,
-      cgroupsPath: spec.linux?.cgroupsPath,
-      systemd: ctx.systemdCgroup === true,
-      resources: spec.linux?.resources,
-      linuxDevices: spec.linux?.devices,
-    });
+    rec = setup(env, setupInput(ctx, spec, record.id));
   } catch (e) {
     // runc in rootless mode ignores cgroups it may not create; so do we, loudly in the log.
     if (

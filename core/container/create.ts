@@ -11,7 +11,7 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
-import { setupContainerCgroups } from "./cgroups.ts";
+import { plannedCgroupDirs, setupContainerCgroups } from "./cgroups.ts";
 import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
 import { cgroupsPathUnder, moatKeys, type PodInfo, podInfo } from "../sandbox/pod.ts";
 import {
@@ -106,6 +106,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       consoleSocket: opts.consoleSocket ? absolutePath(opts.consoleSocket) : undefined,
       pidfdSocket: opts.pidfdSocket ? absolutePath(opts.pidfdSocket) : undefined,
       consoleRelay: opts.consoleRelay,
+      cgroupDirs: await plannedCgroupDirs(ctx, spec, opts.id),
     }, ctx.host);
 
     const record: ContainerRecord = {

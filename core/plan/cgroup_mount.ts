@@ -2,7 +2,7 @@
 // hybrid hosts a cgroupfs cannot simply be mounted again with other options, so (like runc) we
 // build a tmpfs with a bind mount of the container's directory in every hierarchy.
 import { MS } from "../linux/consts.ts";
-import type { HostFacts } from "./host.ts";
+import type { HostCgroupMount, HostFacts } from "./host.ts";
 import type { PlanMount, PlanSymlink } from "./types.ts";
 
 export interface ExpandedCgroupMount {
@@ -12,11 +12,19 @@ export interface ExpandedCgroupMount {
   readonly: string[];
 }
 
+/** The container's own cgroup directories (absolute host paths), as create will make them. */
+export interface ContainerCgroupDirs {
+  /** v1 controller (or `name=…`) → directory. */
+  v1: Record<string, string>;
+  v2?: string;
+}
+
 export function expandCgroupMount(
   dest: string,
   flags: number,
   newCgroupNs: boolean,
   host: HostFacts,
+  dirs?: ContainerCgroupDirs,
 ): ExpandedCgroupMount {
   const ro = (flags & MS.RDONLY) !== 0;
   const base = flags & ~(MS.RDONLY | MS.BIND | MS.REC | MS.REMOUNT);
@@ -36,11 +44,9 @@ export function expandCgroupMount(
   const result: ExpandedCgroupMount = { mounts: [], symlinks: [], readonly: ro ? [dest] : [] };
   if (!v2Only) result.mounts.push(mount("tmpfs", dest, "tmpfs", base, "mode=755", 0));
   for (const h of hierarchies) {
-    const key = h.fsType === "cgroup2" ? "" : h.controllers.join(",");
-    const path = own.get(key);
-    if (path === undefined) continue;
-    const rel = path.startsWith(h.root) ? path.slice(h.root.length) : path;
-    const source = joinPath(h.mountPoint, rel);
+    const source = dirs ? containerDir(h, dirs) : callerDir(h, own);
+    // a hierarchy the container has no cgroup in shows nothing (no other cgroup is visible)
+    if (source === undefined) continue;
     const name = h.mountPoint.slice(h.mountPoint.lastIndexOf("/") + 1);
     const target = v2Only ? dest : joinPath(dest, name);
     const remount = base | (ro ? MS.RDONLY : 0);
@@ -54,6 +60,24 @@ export function expandCgroupMount(
     }
   }
   return result;
+}
+
+/** The container's directory in hierarchy `h` (runc binds exactly these). */
+function containerDir(h: HostCgroupMount, dirs: ContainerCgroupDirs): string | undefined {
+  if (h.fsType === "cgroup2") return dirs.v2;
+  for (const c of h.controllers) {
+    const d = dirs.v1[c];
+    if (d !== undefined && (d === h.mountPoint || d.startsWith(h.mountPoint + "/"))) return d;
+  }
+  return undefined;
+}
+
+/** Without cgroups of its own (rootless, --no-cgroups) a container sees its caller's. */
+function callerDir(h: HostCgroupMount, own: Map<string, string>): string | undefined {
+  const path = own.get(h.fsType === "cgroup2" ? "" : h.controllers.join(","));
+  if (path === undefined) return undefined;
+  const rel = path.startsWith(h.root) ? path.slice(h.root.length) : path;
+  return joinPath(h.mountPoint, rel);
 }
 
 function mount(

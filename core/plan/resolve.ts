@@ -3,7 +3,7 @@
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from "../linux/consts.ts";
 import { CAPABILITIES, RLIMITS } from "../spec/mod.ts";
 import type { Process, Spec } from "../spec/types.ts";
-import { expandCgroupMount } from "./cgroup_mount.ts";
+import { type ContainerCgroupDirs, expandCgroupMount } from "./cgroup_mount.ts";
 import type { HostFacts } from "./host.ts";
 import { parseMountOptions, propagationFlags } from "./mount_options.ts";
 import { emptyAttrs, resolveAttrs } from "./process_attrs.ts";
@@ -30,6 +30,8 @@ export interface PlanOptions {
   consoleRelay?: boolean;
   /** --pidfd-socket: where a pidfd of the init goes. */
   pidfdSocket?: string;
+  /** The cgroups create makes for the container: what a `cgroup` mount shows (v1 binds). */
+  cgroupDirs?: ContainerCgroupDirs;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -84,7 +86,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): Launc
       parseMountOptions(m.options);
     const type = m.type ?? "";
     if (type === "cgroup") {
-      const x = expandCgroupMount(dest, flags, isNew("cgroup"), host);
+      const x = expandCgroupMount(dest, flags, isNew("cgroup"), host, opts.cgroupDirs);
       mounts.push(...x.mounts);
       symlinks.push(...x.symlinks);
       readonlyPaths.push(...x.readonly);

@@ -469,6 +469,49 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "cgroups: /sys/fs/cgroup shows the container's own cgroups (v1 without a cgroup namespace)",
+  ...root,
+  async fn() {
+    const id = uniqueId("cgview");
+    // a cgroup beside the container's, as another container's would be
+    const sibling = `/sys/fs/cgroup/memory/moat-sibling-${Deno.pid}`;
+    Deno.mkdirSync(sibling, { recursive: true });
+    const bundle = makeBundle(
+      [
+        "sh",
+        "-c",
+        [
+          "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max",
+          "ls /sys/fs/cgroup/memory | grep -c moat-sibling",
+          "cat /sys/fs/cgroup/pids/cgroup.procs | wc -l",
+          "touch /sys/fs/cgroup/pids/x 2>/dev/null && echo writable || echo read-only",
+        ].join("; "),
+      ],
+      withResources({ memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 42 } }, (s) => {
+        // what podman and Docker send on a v1 host: no cgroup namespace, a read-only cgroup mount
+        s.linux.namespaces = s.linux.namespaces.filter((n: SpecObject) => n.type !== "cgroup");
+        const m = s.mounts.find((m: SpecObject) => m.type === "cgroup");
+        m.options = ["nosuid", "noexec", "nodev", "relatime", "ro"];
+      }),
+    );
+    try {
+      const r = await runBundle(bundle, id);
+      assertEquals(r.code, 0, r.stderr);
+      // the limits of this container; no sibling cgroup; only the container's own process (sh,
+      // and cat's pipeline members) in its pids cgroup; the view is read-only
+      const lines = r.stdout.trim().split("\n");
+      assertEquals(lines.slice(0, 2), ["67108864", "42"]);
+      assertEquals(lines[2], "0");
+      assert(Number(lines[3]) >= 1 && Number(lines[3]) <= 3, lines[3]);
+      assertEquals(lines[4], "read-only");
+    } finally {
+      Deno.removeSync(sibling);
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
+
 // Keep last.
 Deno.test({
   name: "cgroups: (cleanup) nothing left running by a failed test above",
