@@ -45,6 +45,8 @@ if ! cmp -s tests/npm/package-lock.json tests/npm/node_modules/.moat-installed-l
 fi
 
 make -C sentry -s
+# the prebuilt command line bin/moat runs (tools/build_cli.ts)
+.deno/bin/deno run --allow-all --no-lock --no-config tools/build_cli.ts
 
 if [ -z "${MOAT_NO_DEMO:-}" ]; then
   .deno/bin/deno task demo

@@ -10,6 +10,7 @@ if [ ! -x "$DENO" ] || [ ! -f sentry/build/libmoat.so ] ||
   MOAT_NO_DEMO=1 bash install.sh || exit 1
 fi
 make -C sentry -s || exit 1
+"$DENO" run --allow-all --no-lock --no-config tools/build_cli.ts || exit 1
 
 log=$(mktemp)
 NO_COLOR=1 "$DENO" test --allow-all --unstable-raw-imports --no-lock "$@" tests/ 2>&1 | tee "$log"

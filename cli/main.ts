@@ -5,6 +5,7 @@ mark("modules of main loaded (Deno start before)");
 import { flagBool, flagString, type FlagTable, parseArgs, UsageError } from "./args.ts";
 import { CliLogger, type LogFormat } from "./log.ts";
 import type { Command } from "./commands/command.ts";
+import { lazyImport } from "../core/lazy.ts";
 
 export const VERSION = "0.1.0";
 export const SPEC_VERSION = "1.3.0";
@@ -22,24 +23,28 @@ const GLOBAL_FLAGS: FlagTable = {
   version: { alias: "v" },
 };
 
-const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
-  create: () => import("./commands/create.ts"),
-  start: () => import("./commands/start.ts"),
-  state: () => import("./commands/state.ts"),
-  kill: () => import("./commands/kill.ts"),
-  delete: () => import("./commands/delete.ts"),
-  run: () => import("./commands/run.ts"),
-  list: () => import("./commands/list.ts"),
-  spec: () => import("./commands/spec.ts"),
-  exec: () => import("./commands/exec.ts"),
-  update: () => import("./commands/update.ts"),
-  pause: () => import("./commands/pause.ts"),
-  resume: () => import("./commands/resume.ts"),
-  ps: () => import("./commands/ps.ts"),
-  events: () => import("./commands/events.ts"),
-  features: () => import("./commands/features.ts"),
-  trace: () => import("./commands/trace.ts"),
-};
+export const COMMAND_NAMES = [
+  "create",
+  "start",
+  "state",
+  "kill",
+  "delete",
+  "run",
+  "list",
+  "spec",
+  "exec",
+  "update",
+  "pause",
+  "resume",
+  "ps",
+  "events",
+  "features",
+  "trace",
+];
+// a computed specifier each (core/lazy.ts): `state` does not load `create`'s module graph
+const COMMANDS: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
+  COMMAND_NAMES.map((n) => [n, () => lazyImport<{ default: Command }>(`cli/commands/${n}.ts`)]),
+);
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
 
@@ -86,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     // absolute: the sentry and hooks run from "/", and every path in a plan is absolute
     const given = flagString(g, "root") ?? defaultRoot();
     const root = given.startsWith("/") ? given : `${Deno.cwd()}/${given}`;
-    const { makeContext } = await import("./context.ts");
+    const { makeContext } = await lazyImport<typeof import("./context.ts")>("cli/context.ts");
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
@@ -124,14 +129,23 @@ function defaultRoot(): string {
 }
 
 async function printVersion(): Promise<void> {
-  const { loadLibmoat } = await import("../ffi/libmoat.ts");
+  // the built sentry's own answer (sentry/Makefile): loading libmoat would cost ~5 ms
+  const { default: sentry } = await import("../sentry/build/sentry-version.txt", {
+    with: { type: "text" },
+  });
   console.log(`moat version ${VERSION}`);
   console.log(`commit: ${Deno.env.get("MOAT_COMMIT") ?? "source"}`);
   console.log(`spec: ${SPEC_VERSION}`);
-  console.log(`sentry: ${loadLibmoat().version()}`);
+  console.log(`sentry: ${sentry.trim()}`);
   console.log(`deno: ${Deno.version.deno}`);
 }
 
-if (import.meta.main) {
+/**
+ * Runs the process's command line and exits: here when this file is the main module, else from
+ * cli/bundle.ts (in a one-file bundle both are the main module: this one, reached first, exits).
+ */
+export async function runEntry(): Promise<never> {
   Deno.exit(await main(Deno.args));
 }
+
+if (import.meta.main) await runEntry();

@@ -822,7 +822,19 @@ static void handle(struct client *c, char *line)
 		reply(c, "ok\n");
 		c->waiting = 2;
 	}
-	else if (!strcmp(line, "state"))
+	else if (!strncmp(line, "signal ", 7)) {
+		/* `moat kill` of the init: through our pidfd, so the CLI binds no libc for it */
+		long sig;
+		if (parse_int(line + 7, 0, 64, &sig)) {
+			reply(c, "error invalid signal\n");
+			return;
+		}
+		if (syscall(SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) != 0) {
+			reply(c, "error signal: %s\n", errstr(errno));
+			return;
+		}
+		reply(c, "ok\n");
+	} else if (!strcmp(line, "state"))
 		reply(c, "ok %d %s\n", (int)init_pid, running ? "running" : "created");
 	else if (!strncmp(line, "resize ", 7)) {
 		long rows, cols;

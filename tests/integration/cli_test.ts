@@ -78,7 +78,7 @@ Deno.test({
     const deno = `${TOP}/.deno/bin/deno`;
     const out = `${WORK}/moat-bundle-test.js`;
     const b = await new Deno.Command(deno, {
-      args: ["bundle", "--quiet", "--unstable-raw-imports", "-o", out, `${TOP}/cli/main.ts`],
+      args: ["bundle", "--quiet", "--unstable-raw-imports", "-o", out, `${TOP}/cli/bundle.ts`],
       cwd: TOP,
     }).output();
     assertEquals(b.code, 0, new TextDecoder().decode(b.stderr));
