@@ -1,6 +1,6 @@
-// Private podman and containerd instances for end-to-end tests (../shared/reference/ENGINES.md):
-// their own config, storage, state and sockets under tests/.work, so nothing else on the machine
-// is touched, with bin/moat as the OCI runtime.
+// Private podman and containerd instances for end-to-end tests: their own config, storage, state
+// and sockets (under tests/.work; sockets and runtime state under a short run dir, run_dir.ts), so
+// nothing else on the machine is touched, with bin/moat as the OCI runtime.
 import { MOAT, WORK } from "./bundle.ts";
 import { busyboxImage, IMAGE } from "./image.ts";
 

@@ -4,6 +4,7 @@ import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts
 import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
 import { moat, moatToFile, ROOT, runBundle, waitFor } from "../helpers/moat.ts";
 import { NR, probeResults, withProbe } from "../helpers/probe.ts";
+import { dockerLikeSeccompProfile } from "../../tools/seccomp_docker_like.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 const SIGSYS = 31;
@@ -263,11 +264,7 @@ Deno.test({
   name: "seccomp: a Docker-like default profile runs a shell",
   ...root,
   async fn() {
-    const profile = JSON.parse(
-      Deno.readTextFileSync(
-        new URL("../../../shared/tools/bench/src/seccomp-docker-like.json", import.meta.url),
-      ),
-    );
+    const profile = dockerLikeSeccompProfile();
     const bundle = makeBundle(["sh", "-c", "echo hello; ls / | wc -l"], (s) => {
       s.linux.seccomp = profile;
     });
