@@ -1,6 +1,7 @@
 // Seccomp (linux.seccomp) in real containers: a static probe (tests/helpers/syscall_probe.c)
 // makes raw syscalls inside the container and prints what the kernel returned.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { socketPath } from "../helpers/run_dir.ts";
 import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
 import { moat, moatToFile, ROOT, runBundle, waitFor } from "../helpers/moat.ts";
 import { NR, probeResults, withProbe } from "../helpers/probe.ts";
@@ -354,7 +355,7 @@ async function notifyAgent(noNewPrivileges: boolean) {
       ],
     }).outputSync();
     assert(built.success, new TextDecoder().decode(built.stderr));
-    const sock = `${WORK}/agent-${Deno.pid}.sock`;
+    const sock = socketPath(`agent-${Deno.pid}.sock`);
     const stateOut = `${WORK}/agent-${Deno.pid}.json`;
     try {
       Deno.removeSync(stateOut);
