@@ -9,7 +9,7 @@ import type { Command } from "./commands/command.ts";
 export const VERSION = "0.1.0";
 export const SPEC_VERSION = "1.3.0";
 
-const GLOBAL_FLAGS: FlagTable = {
+export const GLOBAL_FLAGS: FlagTable = {
   root: { value: true },
   log: { value: true },
   "log-format": { value: true },
