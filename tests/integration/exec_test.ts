@@ -290,3 +290,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "exec: a --process file's scheduler, ioPriority and execCPUAffinity apply to the process",
+  ...root,
+  async fn() {
+    const { id, bundle } = await running();
+    try {
+      const proc = `${bundle}/attrs.json`;
+      const base = {
+        args: [
+          "sh",
+          "-c",
+          "grep -E '^policy' /proc/self/sched; ionice; grep Cpus_allowed_list /proc/self/status",
+        ],
+        cwd: "/",
+        user: { uid: 0, gid: 0 },
+        env: ["PATH=/bin"],
+      };
+      const run = async (extra: Record<string, unknown>) => {
+        Deno.writeTextFileSync(proc, JSON.stringify({ ...base, ...extra }));
+        const r = await moat(["exec", "-p", proc, id]);
+        assertEquals(r.code, 0, r.stderr);
+        return r.stdout.replace(/[ \t]+/g, " ").trim().split("\n");
+      };
+      const plain = await run({});
+      assertEquals(plain[0], "policy : 0");
+      const [policy, prio, cpus] = await run({
+        scheduler: { policy: "SCHED_BATCH" },
+        ioPriority: { class: "IOPRIO_CLASS_IDLE" },
+        execCPUAffinity: { final: "1" },
+      });
+      assertEquals(policy, "policy : 3");
+      assertEquals(prio, "idle");
+      assertEquals(cpus, "Cpus_allowed_list: 1");
+      // CPUs the host lacks: the runtime's own error (255), naming the field
+      Deno.writeTextFileSync(proc, JSON.stringify({ ...base, execCPUAffinity: { final: "500" } }));
+      const bad = await moat(["exec", "-p", proc, id]);
+      assertEquals(bad.code, 255);
+      assertStringIncludes(
+        bad.stderr,
+        "process.execCPUAffinity.final: sched_setaffinity",
+      );
+    } finally {
+      await moat(["delete", "--force", id]);
+    }
+  },
+});
