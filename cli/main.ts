@@ -10,7 +10,7 @@ import { lazyImport } from "../core/lazy.ts";
 export const VERSION = "0.1.0";
 export const SPEC_VERSION = "1.3.0";
 
-const GLOBAL_FLAGS: FlagTable = {
+export const GLOBAL_FLAGS: FlagTable = {
   root: { value: true },
   log: { value: true },
   "log-format": { value: true },
@@ -46,22 +46,6 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = Object.fro
   COMMAND_NAMES.map((n) => [n, () => lazyImport<{ default: Command }>(`cli/commands/${n}.ts`)]),
 );
 
-const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
-
-usage: moat [global options] command [command options] <container-id> [arguments...]
-
-commands: ${Object.keys(COMMANDS).join(", ")}
-
-global options:
-   --root value        root directory for container state (default: "/run/moat")
-   --log value         log file (default: stderr)
-   --log-format value  text or json (default: "text")
-   --debug             debug logging
-   --systemd-cgroup    accepted for engine compatibility
-   --rootless value    accepted for engine compatibility (true|false|auto)
-   --version, -v       print the version
-`;
-
 export async function main(argv: string[]): Promise<number> {
   // Global flags come before the command name (every engine sends them so).
   const cmdAt = argv.findIndex((a, i) => !a.startsWith("-") && !takesValue(argv[i - 1]));
@@ -74,20 +58,23 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`invalid log format "${format}": must be text or json`);
     }
     logger = new CliLogger(flagString(g, "log"), format as LogFormat, flagBool(g, "debug"));
+    if (g.flags.has("criu")) {
+      throw new UsageError("--criu is not supported: moat has no checkpoint/restore");
+    }
     if (flagBool(g, "version")) {
       await printVersion();
       return 0;
     }
-    if (cmdAt < 0 || flagBool(g, "help")) {
-      console.log(USAGE);
-      return cmdAt < 0 && !flagBool(g, "help") ? 1 : 0;
-    }
     const name = argv[cmdAt];
-    const loader = COMMANDS[name];
-    if (!loader) throw new UsageError(`No help topic for '${name}'`);
+    if (cmdAt < 0 || flagBool(g, "help")) return await help(undefined);
+    if (name === "help" || name === "h") return await help(argv[cmdAt + 1]);
+    const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!loader) return await help(name); // throws runc's "No help topic for 'X'", exit 3
     const cmd = (await loader()).default;
     mark(`command module ${name} loaded`);
-    const parsed = parseArgs(argv.slice(cmdAt + 1), cmd.flags, cmd.stopAtPositional ?? false);
+    const flags = { ...cmd.flags, help: { alias: "h" } };
+    const parsed = parseArgs(argv.slice(cmdAt + 1), flags, cmd.stopAtPositional ?? false);
+    if (flagBool(parsed, "help")) return await help(name);
     // absolute: the sentry and hooks run from "/", and every path in a plan is absolute
     const given = flagString(g, "root") ?? defaultRoot();
     const root = given.startsWith("/") ? given : `${Deno.cwd()}/${given}`;
@@ -114,6 +101,11 @@ export async function main(argv: string[]): Promise<number> {
     logger.close();
     report();
   }
+}
+
+/** Help texts (cli/usage.ts) are loaded only when asked for. */
+async function help(topic: string | undefined): Promise<number> {
+  return (await import("./usage.ts")).printHelp(topic, VERSION, SPEC_VERSION);
 }
 
 function takesValue(prev: string | undefined): boolean {
