@@ -20,6 +20,7 @@ export const LAZY_COMMANDS: Record<string, () => Promise<unknown>> = {
   "cli/commands/trace.ts": () => import("./commands/trace.ts"),
   "cli/commands/update.ts": () => import("./commands/update.ts"),
   "cli/context.ts": () => import("./context.ts"),
+  "cli/usage.ts": () => import("./usage.ts"),
 };
 
 export function registerLazyCommands(): void {

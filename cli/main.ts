@@ -105,7 +105,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Help texts (cli/usage.ts) are loaded only when asked for. */
 async function help(topic: string | undefined): Promise<number> {
-  return (await import("./usage.ts")).printHelp(topic, VERSION, SPEC_VERSION);
+  return (await lazyImport<typeof import("./usage.ts")>("cli/usage.ts")).printHelp(
+    topic,
+    VERSION,
+    SPEC_VERSION,
+  );
 }
 
 function takesValue(prev: string | undefined): boolean {
