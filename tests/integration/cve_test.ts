@@ -162,13 +162,15 @@ Deno.test({
     // a rootfs of its own (the race writes into it): busybox comes in as a read-only bind
     const rootfs = `${WORK}/race-${uniqueId("r")}`;
     Deno.mkdirSync(`${rootfs}/bin`, { recursive: true });
-    const flip = new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        `cd ${rootfs} && while :; do rm -rf d; mkdir d; rm -rf d; ln -s ${host.dir} d; done`,
-      ],
+    Deno.mkdirSync(`${rootfs}/d`);
+    Deno.symlinkSync(host.dir, `${rootfs}/d.link`);
+    // resolved in the root, the symlink leads to the same path inside the rootfs
+    Deno.mkdirSync(`${rootfs}${host.dir}`, { recursive: true });
+    // "d" is the directory or the symlink, swapped atomically in a tight loop
+    const flip = new Deno.Command(buildStatic("flip"), {
+      args: [rootfs, "d", "d.link"],
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
     const seen = `${WORK}/race-${uniqueId("seen")}`;
     try {
@@ -182,12 +184,13 @@ Deno.test({
             source: `${busyboxRootfs()}/bin`,
             options: ["rbind", "ro"],
           });
-          for (const m of ["m1", "m2"]) {
-            s.mounts.push({ destination: `/d/${m}`, type: "tmpfs", source: "tmpfs" });
+          // "d" itself, and mounts below it
+          for (const dest of ["/d", "/d/m1", "/d/m2"]) {
+            s.mounts.push({ destination: dest, type: "tmpfs", source: "tmpfs" });
           }
           // the container's mount table with every mount in place, before pivot_root: a mount
           // that followed the symlink sits on the host directory
-          createHook(s, `grep -c ' ${host.dir}/' /proc/self/mountinfo >> ${seen}; true`);
+          createHook(s, `grep -c ' ${host.dir}[ /]' /proc/self/mountinfo >> ${seen}; true`);
         });
         const r = await runBundle(bundle, uniqueId("race"));
         if (r.code === 0) ran++;
@@ -199,7 +202,7 @@ Deno.test({
       assert(ran > 0, "some containers ran");
     } finally {
       flip.kill("SIGKILL");
-      await flip.status;
+      await flip.output();
       Deno.removeSync(rootfs, { recursive: true });
       try {
         Deno.removeSync(seen);
