@@ -274,6 +274,9 @@ Deno.test({
         // the init waiting for start holds only stdio and its pipes to the sentry: no
         // directory, no file of the state dir, no cgroup, no bpf object
         const st = JSON.parse((await moat(["state", id])).stdout);
+        if ("dev.moat.egress.default" in ann) {
+          assertEquals(st.sandbox?.egressGuard, true, "the egress guard is attached");
+        }
         for (const e of Deno.readDirSync(`/proc/${st.pid}/fd`)) {
           if (Number(e.name) < 3) continue;
           const link = Deno.readLinkSync(`/proc/${st.pid}/fd/${e.name}`);
@@ -310,8 +313,10 @@ Deno.test({
         const bundle = makeBundle([
           "sh",
           "-c",
-          "for f in /proc/keys /proc/timer_list; do " +
-          "stat -c '%n %F %t:%T' $f; echo pwned >> $f; done; grep -c ' /proc/acpi ro,' /proc/self/mountinfo",
+          // (nothing is written: without the protection /proc/keys would be the host's
+          // core_pattern, writable)
+          "stat -c '%n %F %t:%T' /proc/keys /proc/timer_list; " +
+          "grep -c ' /proc/acpi ro,' /proc/self/mountinfo",
         ], (s) => {
           // the race of the CVE, won every time: /dev/null swapped after moat made it
           createHook(s, `R=${s.root.path}; rm -rf "$R/dev/null"; ${plant}`);
@@ -432,6 +437,45 @@ Deno.test({
         assertEquals(ro, "1", `/proc/sys is read-only: ${r.stdout}`);
         if ((masked as string[]).length) assertEquals(kcore, "character special file 1:3");
         assertEquals(decoys, "0", "nothing was mounted on the decoys");
+      }
+
+      // a volume over /proc/sys: linux.sysctl goes to the real procfs, not into the volume
+      const sysctl = makeBundle(["sh", "-c", "ls /proc/sys | wc -l"], (s) => {
+        s.linux.sysctl = { "net.ipv4.ip_forward": "1" };
+        s.mounts.push({ destination: "/proc/sys", type: "tmpfs", source: "tmpfs" });
+      });
+      const sr = await runBundle(sysctl, uniqueId("sysctl"));
+      assertEquals([sr.code, sr.stdout], [0, "0\n"], sr.stderr);
+
+      // the rootfs's /proc a symlink to a directory of fakes (CVE-2023-27561): the proc mount
+      // lands in the rootfs, and sysctl and oom_score_adj go to the real procfs
+      const rootfs = `${WORK}/procsym-${uniqueId("r")}`;
+      Deno.mkdirSync(`${rootfs}/bin`, { recursive: true });
+      Deno.mkdirSync(`${rootfs}/fake/sys/net/ipv4`, { recursive: true });
+      Deno.mkdirSync(`${rootfs}/fake/self`, { recursive: true });
+      Deno.writeTextFileSync(`${rootfs}/fake/sys/net/ipv4/ip_forward`, "fake\n");
+      Deno.writeTextFileSync(`${rootfs}/fake/self/oom_score_adj`, "fake\n");
+      Deno.symlinkSync("fake", `${rootfs}/proc`);
+      try {
+        const b = makeBundle(["sh", "-c", "cat /proc/self/oom_score_adj"], (s) => {
+          s.root = { path: rootfs, readonly: false };
+          // (the virtual /proc files refuse a /proc reached through a symlink: off here)
+          s.annotations = { "dev.moat.virtualize": "off" };
+          s.process.oomScoreAdj = 123;
+          s.linux.sysctl = { "net.ipv4.ip_forward": "1" };
+          s.mounts.push({
+            destination: "/bin",
+            type: "bind",
+            source: `${busyboxRootfs()}/bin`,
+            options: ["rbind", "ro"],
+          });
+        });
+        const r = await runBundle(b, uniqueId("procsym"));
+        assertEquals([r.code, r.stdout], [0, "123\n"], r.stderr);
+        assertEquals(Deno.readTextFileSync(`${rootfs}/fake/sys/net/ipv4/ip_forward`), "fake\n");
+        assertEquals(Deno.readTextFileSync(`${rootfs}/fake/self/oom_score_adj`), "fake\n");
+      } finally {
+        Deno.removeSync(rootfs, { recursive: true });
       }
 
       // oom_score_adj of an init joining a mount namespace whose /proc is a container's volume
