@@ -255,6 +255,19 @@ Deno.test({
       const fds = lines(out);
       assertEquals(fds.map((l) => l.split(" ")[1]), ["0", "1", "2"], `${who}: ${out}`);
     };
+    // with a terminal: the pty on 0-2, the console's socketpair gone
+    const tty = makeBundle(["/probe", "fds"], (s) => {
+      withProbe(s);
+      s.process.terminal = true;
+    });
+    const t = await runBundle(tty, uniqueId("fds"));
+    assertEquals(t.code, 0, t.stderr);
+    allowed(t.stdout.replaceAll("\r", ""), "init with a terminal");
+    assertEquals(lines(t.stdout.replaceAll("\r", "")).map((l) => l.split(" ")[3]), [
+      "/dev/pts/0",
+      "/dev/pts/0",
+      "/dev/pts/0",
+    ]);
     for (
       const ann of [{}, { "dev.moat.egress.default": "deny" }, { "dev.moat.virtualize": "on" }]
     ) {
