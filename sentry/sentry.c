@@ -248,6 +248,9 @@ static void place_init(int into_cgroup)
 	const struct plan_ns *u = plan_ns_find(P, CLONE_NEWUSER);
 	if (u && !u->path && userns_write_maps(init_pid, P, err, sizeof err) != 0)
 		setup_fail("%s", err);
+	/* /proc/<pid> was our init's only if it is alive still: its pid cannot have been reused */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0)
+		setup_fail("the container init died while it was placed: %s", errstr(errno));
 }
 
 /* The pipes between the sentry and the init (pipe_msgs.h), and the pty master's socketpair. */
