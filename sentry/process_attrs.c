@@ -115,7 +115,7 @@ int attrs_timens(const struct plan *p, char *err, size_t errlen)
 					(unsigned long long)t->clock, (long long)t->secs,
 					(unsigned long long)t->nsecs);
 	}
-	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	int fd = proc_open("/proc/self/timens_offsets", O_WRONLY);
 	ssize_t w = fd < 0 ? -1 : write(fd, buf, len);
 	int e = errno;
 	if (fd >= 0)
