@@ -18,6 +18,7 @@ const GLOBAL_FLAGS: FlagTable = {
   rootless: { value: true },
   criu: { value: true },
   policy: { value: true },
+  overlay2: { value: true },
   help: { alias: "h" },
   version: { alias: "v" },
 };
@@ -54,6 +55,8 @@ global options:
    --debug             debug logging
    --systemd-cgroup    accepted for engine compatibility
    --rootless value    accepted for engine compatibility (true|false|auto)
+   --overlay2 value    rootfs overlay: none, root:MEDIUM or all:MEDIUM, MEDIUM memory[,size=N],
+                       self or dir=/abs/path (default: "none"; annotation dev.moat.overlay2 wins)
    --version, -v       print the version
 `;
 
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
+    ctx.overlay2 = flagString(g, "overlay2");
     // runc: --rootless auto (the default) means rootless when not running as root.
     const rootless = flagString(g, "rootless") ?? "auto";
     if (!["true", "false", "auto"].includes(rootless)) {

@@ -420,6 +420,8 @@ void mounts_setup(const struct plan *p)
 	if (p->root_propagation && mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL) != 0)
 		init_die("set root propagation %#llx: %s", (unsigned long long)p->root_propagation,
 			 errstr(errno));
+	/* the rootfs overlay (overlay.c) first: the bind below and every mount land on it */
+	overlay_mount(p);
 	parent_mount_private(p->rootfs);
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)

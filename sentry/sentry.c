@@ -382,6 +382,8 @@ static void spawn_init(void)
 	prepare_idmapped_mounts();
 
 	char err[4200];
+	if (overlay_prepare(P, err, sizeof err) != 0)
+		setup_fail("%s", err);
 	int cgfd = cgroup_v2_fd(P, err, sizeof err);
 	if (cgfd == -2)
 		setup_fail("%s", err);

@@ -11,6 +11,7 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
+import { prepareOverlay } from "./filestore.ts";
 import { setupContainerCgroups } from "./cgroups.ts";
 import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
 import { cgroupsPathUnder, moatKeys, type PodInfo, podInfo } from "../sandbox/pod.ts";
@@ -129,6 +130,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     const hooks = hookLib?.recordedHooks(spec);
     if (hooks) record.hooks = hooks;
     created = record;
+    // the rootfs overlay (--overlay2): journaled in overlay.json before any filestore exists
+    prepareOverlay(ctx, spec, plan, record, dir, podAnnotations(ctx, pod));
     if (spec.linux?.seccomp) {
       await (await import("../seccomp/attach.ts")).attachSeccomp(ctx, spec, plan, record, dir);
     }
@@ -244,6 +247,16 @@ async function guardEgress(ctx: RuntimeContext, plan: LaunchPlan, r: ContainerRe
     r.sandbox.egressGuard = true;
   } catch (e) {
     ctx.log.warn(`egress guard not attached to ${r.cgroup.v2}: ${(e as Error).message}`);
+  }
+}
+
+/** The `dev.moat.*` keys of a container's pod sandbox (a pod's containers inherit them). */
+function podAnnotations(ctx: RuntimeContext, pod: PodInfo | undefined): Record<string, string> {
+  if (pod?.type !== "container") return {};
+  try {
+    return moatKeys(ctx.store.read(pod.sandboxId).annotations);
+  } catch {
+    return {};
   }
 }
 

@@ -5,6 +5,7 @@ import type { RuntimeContext } from "./context.ts";
 import { removeContainerCgroups } from "./cgroups.ts";
 import { thawAfterKill } from "./cgroup_ops.ts";
 import { signalMembers } from "./members.ts";
+import { removeOverlay } from "./filestore.ts";
 
 /** Kills a sentry we started ourselves and reaps it, so no process outlives a failed create. */
 export async function killSentry(sentry: Deno.ChildProcess): Promise<void> {
@@ -51,5 +52,7 @@ export function destroy(ctx: RuntimeContext, id: string): void {
   // Cgroups first: their record lives in the state directory (state.json, or cgroup.json when
   // create was killed before it wrote any state).
   removeContainerCgroups(ctx, id);
+  // the overlay's memory media are mounted under the state directory: unmount them first
+  removeOverlay(ctx, id);
   ctx.store.remove(id);
 }
