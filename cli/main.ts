@@ -40,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   events: () => import("./commands/events.ts"),
   features: () => import("./commands/features.ts"),
   trace: () => import("./commands/trace.ts"),
+  tar: () => import("./commands/tar.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)

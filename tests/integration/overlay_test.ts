@@ -125,6 +125,33 @@ const WORKLOAD = [
 const EXPECTED =
   "orig\nmore\n/lower:\nalias\ndir\nkeep.txt\nlink\nnew.txt\nrenamed.txt\n\n/lower/dir:\nonly.txt\n";
 
+const UPPER_ENTRIES = [
+  "lower/",
+  "lower/.wh.gone.txt",
+  "lower/.wh.old.txt",
+  "lower/dir/",
+  "lower/dir/.wh..wh..opq",
+  "lower/dir/only.txt",
+  "lower/keep.txt",
+  "lower/link -> renamed.txt",
+  "lower/new.txt",
+  "lower/renamed.txt",
+];
+
+/** `tar -tvf`: each entry's name (and a symlink's target), as GNU tar lists them. */
+async function tarList(file: string): Promise<string[]> {
+  const out = await new Deno.Command("tar", { args: ["-tvf", file] }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) =>
+    l.split(/\s+/).slice(5).join(" ")
+  ).sort();
+}
+
+async function tarCat(file: string, name: string): Promise<string> {
+  const out = await new Deno.Command("tar", { args: ["-xOf", file, name] }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 for (const medium of ["memory", "self", "dir"]) {
   Deno.test({
     name: `overlay root:${medium}: writes land in the upper, the lower is unchanged byte for byte`,
@@ -162,6 +189,12 @@ for (const medium of ["memory", "self", "dir"]) {
           : Deno.realPathSync(store);
         assertEquals(up, `${fs}/.moat.filestore.${id}/root/upper`);
       }
+      // tar rootfs-upper: the upper as an OCI layer, whiteouts and the opaque dir included
+      const tarFile = `${bundle}/upper.tar`;
+      const t = await moat(["tar", "rootfs-upper", "--file", tarFile, id]);
+      assertEquals(t.code, 0, t.stderr);
+      assertEquals(await tarList(tarFile), UPPER_ENTRIES);
+      assertEquals(await tarCat(tarFile, "lower/keep.txt"), "orig\nmore\n");
       assertEquals((await moat(["delete", id])).code, 0);
       await assertGone(id, [up, `${Deno.realPathSync(store)}/.moat.filestore.${id}`]);
       assertEquals(exists(`${rootfs}/../.moat.filestore.${id}`), false);
@@ -477,5 +510,46 @@ Deno.test({
     assertEquals(mountsMentioning(dir), []);
     assertEquals(exists(fs), false);
     assertEquals(exists(dir), false);
+  },
+});
+
+Deno.test({
+  name: "tar rootfs-upper: long names, hard links, fifos; refusals",
+  ...root,
+  async fn() {
+    const long = "x".repeat(120);
+    const bundle = makeBundle([
+      "sh",
+      "-c",
+      `mkdir -p /p/${long}; echo deep > /p/${long}/f; echo h > /h1; ln /h1 /h2; mkfifo /fifo`,
+    ], (s) => (s.root.readonly = false));
+    const id = uniqueId("ovtar");
+    await runKept(bundle, id, ["--overlay2", "root:memory"]);
+    const tarFile = `${bundle}/upper.tar`;
+    assertEquals((await moat(["tar", "rootfs-upper", "--file", tarFile, id])).code, 0);
+    const out = await new Deno.Command("tar", { args: ["-tvf", tarFile] }).output();
+    const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+    const find = (re: RegExp) => lines.find((l) => re.test(l)) ?? `(none for ${re})`;
+    assertStringIncludes(find(/ h2 /), "h2 link to h1");
+    assert(find(/ fifo$/).startsWith("p"), find(/ fifo$/));
+    assertEquals(await tarCat(tarFile, `p/${long}/f`), "deep\n");
+    // refusals: no such subcommand, no --file, a container without an overlay
+    const plain = uniqueId("ovtar");
+    await runKept(makeBundle(["true"]), plain);
+    const cases: Array<[string[], string]> = [
+      [["tar", "rootfs-lower", "--file", tarFile, id], 'unknown subcommand "rootfs-lower"'],
+      [["tar", "rootfs-upper", id], "--file is required"],
+      [
+        ["tar", "rootfs-upper", "--file", `${bundle}/p.tar`, plain],
+        `container ${plain} has no rootfs overlay`,
+      ],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await moat(args);
+      assertEquals(r.code, 1, msg);
+      assertStringIncludes(r.stderr, msg);
+    }
+    assertEquals(exists(`${bundle}/p.tar`), false);
+    for (const x of [id, plain]) assertEquals((await moat(["delete", x])).code, 0);
   },
 });
