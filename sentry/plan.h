@@ -64,7 +64,7 @@ enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, 
 enum { VPROC_MEMORY = 1, VPROC_CPU, VPROC_CPUACCT, VPROC_CPUSET, VPROC_BLKIO, VPROC_PIDS,
        VPROC_MAX = VPROC_PIDS };
 
-/* 120-139: the rootfs overlay and filestores (PROTOCOL.md §12) */
+/* 120-129: the rootfs overlay and filestores (PROTOCOL.md §12) */
 enum { T_OVERLAY = 120 };
 #define PLAN_MAX_OVERLAYS 64
 

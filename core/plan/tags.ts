@@ -100,7 +100,7 @@ export const Tag = {
   VPROC_V2: 114,
   SANDBOX_FIRST: 115,
   POD_EGRESS_DEFAULT: 116,
-  // 120-139: the rootfs overlay and filestores (core/plan/overlay.ts, sentry/PROTOCOL.md §12)
+  // 120-129: the rootfs overlay and filestores (core/plan/overlay.ts, sentry/PROTOCOL.md §12)
   OVERLAY: 120,
 } as const;
 

@@ -27,7 +27,7 @@ export interface PlanMount {
 }
 
 /**
- * One overlayfs of the rootfs overlay (tags 120-139, sentry/PROTOCOL.md §12; core/plan/overlay.ts):
+ * One overlayfs of the rootfs overlay (tag 120, sentry/PROTOCOL.md §12; core/plan/overlay.ts):
  * the sentry mounts `tmpfs` (memory medium) and makes upper, work and target, the init mounts
  * the overlay at `target` in the container's mount namespace.
  */
