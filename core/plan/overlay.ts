@@ -143,6 +143,13 @@ export function planOverlays(
   if (!plan.namespaces.some((n) => n.type === CLONE_NEW.mount && !n.path)) {
     throw new PlanError(`${choice.where}: an overlay needs a private mount namespace`);
   }
+  // the init of a new user namespace may not mount overlayfs over host directories it cannot
+  // search, nor write trusted.* attributes: refused rather than failing half-way
+  if (plan.namespaces.some((n) => n.type === CLONE_NEW.user && !n.path)) {
+    throw new PlanError(
+      `${choice.where}: an overlay is not supported with a new user namespace (linux.uidMappings)`,
+    );
+  }
   if (choice.medium === "dir") {
     if (host.kind(choice.dir!) !== "dir") {
       throw new PlanError(`${choice.where}: dir=${choice.dir}: no such directory`);

@@ -386,6 +386,23 @@ Deno.test({
       assertStringIncludes(r.stderr, msg);
       await assertGone(id, [`${busyboxRootfs()}/../.moat.filestore.${id}`]);
     }
+    const userns = makeBundle(["true"], (s) => {
+      s.root.readonly = false;
+      s.linux.namespaces.push({ type: "user" });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const uid = uniqueId("ovbad");
+    const u = await moatToFile(
+      ["--overlay2", "root:memory", "create", "--bundle", userns, uid],
+      `${userns}/out`,
+    );
+    assertEquals(u.code, 1);
+    assertStringIncludes(
+      u.stderr,
+      "--overlay2: an overlay is not supported with a new user namespace",
+    );
+    await assertGone(uid, []);
     const annotated = makeBundle(["true"], (s) => {
       s.root.readonly = false;
       s.annotations = { "dev.moat.overlay2": "all:memory,size=1q" };
@@ -551,5 +568,33 @@ Deno.test({
     }
     assertEquals(exists(`${bundle}/p.tar`), false);
     for (const x of [id, plain]) assertEquals((await moat(["delete", x])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "overlay: a pod's containers inherit the sandbox's dev.moat.overlay2",
+  ...root,
+  async fn() {
+    const rootfs = rootfsCopy();
+    const cri = (type: string, sandbox: string) => ({
+      "io.kubernetes.cri.container-type": type,
+      "io.kubernetes.cri.sandbox-id": sandbox,
+    });
+    const pod = uniqueId("ovpod");
+    const sb = bundleOn(rootfs, ["sleep", "60"], (s) => {
+      s.annotations = { ...cri("sandbox", pod), "dev.moat.overlay2": "root:memory" };
+    });
+    assertEquals((await moatToFile(["create", "--bundle", sb, pod], `${sb}/out`)).code, 0);
+    const member = uniqueId("ovpodc");
+    const c = bundleOn(rootfs, ["sh", "-c", "echo m > /lower/m; cat /lower/m"], (s) => {
+      s.annotations = cri("container", pod);
+    });
+    const r = await runKept(c, member);
+    assertEquals(r.out, "m\n", r.err);
+    assertEquals(record(member).overlay.value, "root:memory");
+    assertEquals(exists(`${rootfs}/lower/m`), false);
+    for (const id of [member, pod]) assertEquals((await moat(["delete", "--force", id])).code, 0);
+    await assertGone(member, []);
+    await assertGone(pod, []);
   },
 });
