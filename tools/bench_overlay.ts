@@ -61,12 +61,13 @@ export async function benchOverlay(
     ["moat --overlay2 root:memory", [...moatArgv, "--overlay2", "root:memory"]],
     ["moat --overlay2 root:self", [...moatArgv, "--overlay2", "root:self"]],
   ];
-  const rows: OverlayBench["rows"] = [];
+  // round robin, one sample of each setup in turn, so a change in the machine's load (the
+  // disk's above all) weighs on every setup alike; the first round warms up
+  const active = setups.filter((x): x is [string, string[]] => x[1] !== undefined);
+  const got = new Map<string, Record<string, number[]>>(active.map(([l]) => [l, {}]));
   let n = 0;
-  for (const [label, argv] of setups) {
-    if (!argv) continue;
-    const got: Record<string, number[]> = {};
-    for (let i = 0; i < samples + 1; i++) {
+  for (let i = 0; i < samples + 1; i++) {
+    for (const [label, argv] of active) {
       const r = await new Deno.Command(argv[0], {
         args: [
           ...argv.slice(1),
@@ -82,13 +83,16 @@ export async function benchOverlay(
         stderr: "piped",
       }).output();
       if (!r.success) throw new Error(`${label}: ${new TextDecoder().decode(r.stderr).trim()}`);
-      if (i === 0) continue; // warm-up
+      if (i === 0) continue;
       for (const line of new TextDecoder().decode(r.stdout).trim().split("\n")) {
         const [k, v] = line.split(" ");
-        (got[k] ??= []).push(Number(v));
+        (got.get(label)![k] ??= []).push(Number(v));
       }
     }
-    rows.push({ label, phases: Object.fromEntries(PHASES.map((p) => [p, median(got[p] ?? [])])) });
   }
+  const rows = active.map(([label]) => ({
+    label,
+    phases: Object.fromEntries(PHASES.map((p) => [p, median(got.get(label)![p] ?? [])])),
+  }));
   return { files, rows };
 }
