@@ -87,7 +87,9 @@ function exists(p: string): boolean {
 
 /** create (with global flags) + start, and wait until the container has exited. */
 async function runKept(bundle: string, id: string, global: string[] = []) {
-  const c = await moatToFile([...global, "create", "--bundle", bundle, id], `${bundle}/out`);
+  // output files of their own: bundle directories of other test files may share the name
+  const out = `${bundle}/${uniqueId("out")}`;
+  const c = await moatToFile([...global, "create", "--bundle", bundle, id], out);
   assertEquals(c.code, 0, c.stderr);
   assertEquals((await moat(["start", id])).code, 0);
   await waitFor(
@@ -95,8 +97,8 @@ async function runKept(bundle: string, id: string, global: string[] = []) {
     60_000,
   );
   return {
-    out: Deno.readTextFileSync(`${bundle}/out`),
-    err: Deno.readTextFileSync(`${bundle}/out.err`),
+    out: Deno.readTextFileSync(out),
+    err: Deno.readTextFileSync(`${out}.err`),
   };
 }
 
@@ -227,8 +229,9 @@ Deno.test({
       "while [ ! -e /chan/a ]; do sleep 0.05; done; cat /lower/who 2>&1; echo B > /lower/who; cat /lower/who; touch /chan/b",
     ], edit("self"));
     const ida = uniqueId("ova"), idb = uniqueId("ovb");
-    assertEquals((await moatToFile(["create", "--bundle", a, ida], `${a}/out`)).code, 0);
-    assertEquals((await moatToFile(["create", "--bundle", b, idb], `${b}/out`)).code, 0);
+    const oa = `${a}/${uniqueId("out")}`, ob = `${b}/${uniqueId("out")}`;
+    assertEquals((await moatToFile(["create", "--bundle", a, ida], oa)).code, 0);
+    assertEquals((await moatToFile(["create", "--bundle", b, idb], ob)).code, 0);
     assertEquals((await moat(["start", ida])).code, 0);
     assertEquals((await moat(["start", idb])).code, 0);
     for (const id of [ida, idb]) {
@@ -238,11 +241,11 @@ Deno.test({
       );
     }
     assertEquals(
-      Deno.readTextFileSync(`${a}/out`),
+      Deno.readTextFileSync(oa),
       "A\nalias\ndir\ngone.txt\nkeep.txt\nold.txt\nwho\n",
     );
-    assertStringIncludes(Deno.readTextFileSync(`${b}/out`), "can't open '/lower/who'");
-    assertStringIncludes(Deno.readTextFileSync(`${b}/out`), "\nB\n");
+    assertStringIncludes(Deno.readTextFileSync(ob), "can't open '/lower/who'");
+    assertStringIncludes(Deno.readTextFileSync(ob), "\nB\n");
     assertEquals(exists(`${rootfs}/lower/who`), false);
     assertEquals(exists(`${chan}/a`) && exists(`${chan}/b`), true);
     for (const id of [ida, idb]) assertEquals((await moat(["delete", id])).code, 0);
@@ -303,7 +306,7 @@ Deno.test({
     const id = uniqueId("ovmem");
     const c = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", bundle, id],
-      `${bundle}/out`,
+      `${bundle}/${uniqueId("out")}`,
     );
     assertEquals(c.code, 0, c.stderr);
     const rec = record(id);
@@ -350,7 +353,7 @@ Deno.test({
     const id = uniqueId("ovall");
     const r = await moatToFile(
       ["--overlay2", "all:self", "run", "--bundle", bundle, id],
-      `${bundle}/out`,
+      `${bundle}/${uniqueId("out")}`,
     );
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout, "new\nc2\n1\n");
@@ -381,7 +384,10 @@ Deno.test({
     ];
     for (const [flags, msg] of cases) {
       const id = uniqueId("ovbad");
-      const r = await moatToFile([...flags, "create", "--bundle", bundle, id], `${bundle}/out`);
+      const r = await moatToFile(
+        [...flags, "create", "--bundle", bundle, id],
+        `${bundle}/${uniqueId("out")}`,
+      );
       assertEquals(r.code, 1);
       assertStringIncludes(r.stderr, msg);
       await assertGone(id, [`${busyboxRootfs()}/../.moat.filestore.${id}`]);
@@ -395,7 +401,7 @@ Deno.test({
     const uid = uniqueId("ovbad");
     const u = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", userns, uid],
-      `${userns}/out`,
+      `${userns}/${uniqueId("out")}`,
     );
     assertEquals(u.code, 1);
     assertStringIncludes(
@@ -410,7 +416,7 @@ Deno.test({
     const id = uniqueId("ovbad");
     const r = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", annotated, id],
-      `${annotated}/out`,
+      `${annotated}/${uniqueId("out")}`,
     );
     assertEquals(r.code, 1);
     assertStringIncludes(
@@ -433,7 +439,7 @@ Deno.test({
     const bundle = bundleOn(rootfs, ["true"]);
     const r = await moatToFile(
       ["--overlay2", "root:self", "create", "--bundle", bundle, id],
-      `${bundle}/out`,
+      `${bundle}/${uniqueId("out")}`,
     );
     assertEquals(r.code, 1);
     assertStringIncludes(r.stderr, `--overlay2: filestore ${theirs}: already exists`);
@@ -453,7 +459,7 @@ Deno.test({
       const bundle = bundleOn(rootfs, ["/no/such/binary"]);
       const r = await moatToFile(
         ["--overlay2", `root:${medium}`, "create", "--bundle", bundle, id],
-        `${bundle}/out`,
+        `${bundle}/${uniqueId("out")}`,
       );
       assertEquals(r.code, 1);
       await assertGone(id, [`${rootfs}/../.moat.filestore.${id}`]);
@@ -584,7 +590,10 @@ Deno.test({
     const sb = bundleOn(rootfs, ["sleep", "60"], (s) => {
       s.annotations = { ...cri("sandbox", pod), "dev.moat.overlay2": "root:memory" };
     });
-    assertEquals((await moatToFile(["create", "--bundle", sb, pod], `${sb}/out`)).code, 0);
+    assertEquals(
+      (await moatToFile(["create", "--bundle", sb, pod], `${sb}/${uniqueId("out")}`)).code,
+      0,
+    );
     const member = uniqueId("ovpodc");
     const c = bundleOn(rootfs, ["sh", "-c", "echo m > /lower/m; cat /lower/m"], (s) => {
       s.annotations = cri("container", pod);
