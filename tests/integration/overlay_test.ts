@@ -23,6 +23,14 @@ import {
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
+/** Container ids of this file: whatever a failed test left is deleted by the last test. */
+const made: string[] = [];
+function cid(prefix: string): string {
+  const id = uniqueId(prefix);
+  made.push(id);
+  return id;
+}
+
 /** A private copy of the busybox rootfs with a small tree at /lower to change. */
 function rootfsCopy(): string {
   const dir = `${WORK}/overlay/${uniqueId("lower")}`;
@@ -164,7 +172,7 @@ for (const medium of ["memory", "self", "dir"]) {
       Deno.mkdirSync(store);
       const value = medium === "dir" ? `root:dir=${Deno.realPathSync(store)}` : `root:${medium}`;
       const before = await checksum(rootfs);
-      const id = uniqueId("ov");
+      const id = cid("ov");
       const bundle = bundleOn(rootfs, ["sh", "-c", WORKLOAD]);
       const r = await runKept(bundle, id, ["--overlay2", value]);
       assertEquals(r.out, EXPECTED, r.err);
@@ -228,7 +236,7 @@ Deno.test({
       "-c",
       "while [ ! -e /chan/a ]; do sleep 0.05; done; cat /lower/who 2>&1; echo B > /lower/who; cat /lower/who; touch /chan/b",
     ], edit("self"));
-    const ida = uniqueId("ova"), idb = uniqueId("ovb");
+    const ida = cid("ova"), idb = cid("ovb");
     const oa = `${a}/${uniqueId("out")}`, ob = `${b}/${uniqueId("out")}`;
     assertEquals((await moatToFile(["create", "--bundle", a, ida], oa)).code, 0);
     assertEquals((await moatToFile(["create", "--bundle", b, idb], ob)).code, 0);
@@ -270,7 +278,7 @@ Deno.test({
       "run",
       "--bundle",
       bundle,
-      uniqueId("ovsz"),
+      cid("ovsz"),
     ]);
     assertStringIncludes(r.stdout, "No space left on device");
     assertStringIncludes(r.stdout, "rc=1");
@@ -281,7 +289,7 @@ Deno.test({
       "run",
       "--bundle",
       bundle,
-      uniqueId("ovsz"),
+      cid("ovsz"),
     ]);
     assertStringIncludes(ok.stdout, "rc=0");
     assertEquals(exists(`${busyboxRootfs()}/big`), false);
@@ -303,7 +311,7 @@ Deno.test({
       s.linux.resources = { memory: { limit: 256 * 1024 * 1024 } };
       s.mounts.push({ destination: "/chan", type: "bind", source: chan, options: ["rbind", "rw"] });
     });
-    const id = uniqueId("ovmem");
+    const id = cid("ovmem");
     const c = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", bundle, id],
       `${bundle}/${uniqueId("out")}`,
@@ -350,7 +358,7 @@ Deno.test({
         { destination: "/etc/conf", type: "bind", source: `${host}/conf`, options: ["bind"] },
       );
     });
-    const id = uniqueId("ovall");
+    const id = cid("ovall");
     const r = await moatToFile(
       ["--overlay2", "all:self", "run", "--bundle", bundle, id],
       `${bundle}/${uniqueId("out")}`,
@@ -383,7 +391,7 @@ Deno.test({
       ],
     ];
     for (const [flags, msg] of cases) {
-      const id = uniqueId("ovbad");
+      const id = cid("ovbad");
       const r = await moatToFile(
         [...flags, "create", "--bundle", bundle, id],
         `${bundle}/${uniqueId("out")}`,
@@ -398,7 +406,7 @@ Deno.test({
       s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     });
-    const uid = uniqueId("ovbad");
+    const uid = cid("ovbad");
     const u = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", userns, uid],
       `${userns}/${uniqueId("out")}`,
@@ -413,7 +421,7 @@ Deno.test({
       s.root.readonly = false;
       s.annotations = { "dev.moat.overlay2": "all:memory,size=1q" };
     });
-    const id = uniqueId("ovbad");
+    const id = cid("ovbad");
     const r = await moatToFile(
       ["--overlay2", "root:memory", "create", "--bundle", annotated, id],
       `${annotated}/${uniqueId("out")}`,
@@ -432,7 +440,7 @@ Deno.test({
   ...root,
   async fn() {
     const rootfs = rootfsCopy();
-    const id = uniqueId("ovex");
+    const id = cid("ovex");
     const theirs = `${rootfs.replace(/\/rootfs$/, "")}/.moat.filestore.${id}`;
     Deno.mkdirSync(theirs);
     Deno.writeTextFileSync(`${theirs}/keep`, "x");
@@ -455,7 +463,7 @@ Deno.test({
   async fn() {
     const rootfs = rootfsCopy();
     for (const medium of ["memory", "self"]) {
-      const id = uniqueId("ovfail");
+      const id = cid("ovfail");
       const bundle = bundleOn(rootfs, ["/no/such/binary"]);
       const r = await moatToFile(
         ["--overlay2", `root:${medium}`, "create", "--bundle", bundle, id],
@@ -474,7 +482,7 @@ Deno.test({
     const rootfs = rootfsCopy();
     const marker = `${rootfs}/../hook-ran`;
     for (const medium of ["memory", "self"]) {
-      const id = uniqueId("ovkill");
+      const id = cid("ovkill");
       try {
         Deno.removeSync(marker);
       } catch { /* first round */ }
@@ -516,7 +524,7 @@ Deno.test({
   ...root,
   async fn() {
     // what a create killed right after its journal leaves: a state dir with only overlay.json
-    const id = uniqueId("ovjournal");
+    const id = cid("ovjournal");
     const dir = `${ROOT}/${id}`;
     const fs = `${WORK}/overlay/${uniqueId("fs")}/.moat.filestore.${id}`;
     Deno.mkdirSync(`${fs}/root/upper`, { recursive: true });
@@ -546,7 +554,7 @@ Deno.test({
       "-c",
       `mkdir -p /p/${long}; echo deep > /p/${long}/f; echo h > /h1; ln /h1 /h2; mkfifo /fifo`,
     ], (s) => (s.root.readonly = false));
-    const id = uniqueId("ovtar");
+    const id = cid("ovtar");
     await runKept(bundle, id, ["--overlay2", "root:memory"]);
     const tarFile = `${bundle}/upper.tar`;
     assertEquals((await moat(["tar", "rootfs-upper", "--file", tarFile, id])).code, 0);
@@ -557,7 +565,7 @@ Deno.test({
     assert(find(/ fifo$/).startsWith("p"), find(/ fifo$/));
     assertEquals(await tarCat(tarFile, `p/${long}/f`), "deep\n");
     // refusals: no such subcommand, no --file, a container without an overlay
-    const plain = uniqueId("ovtar");
+    const plain = cid("ovtar");
     await runKept(makeBundle(["true"]), plain);
     const cases: Array<[string[], string]> = [
       [["tar", "rootfs-lower", "--file", tarFile, id], 'unknown subcommand "rootfs-lower"'],
@@ -586,7 +594,7 @@ Deno.test({
       "io.kubernetes.cri.container-type": type,
       "io.kubernetes.cri.sandbox-id": sandbox,
     });
-    const pod = uniqueId("ovpod");
+    const pod = cid("ovpod");
     const sb = bundleOn(rootfs, ["sleep", "60"], (s) => {
       s.annotations = { ...cri("sandbox", pod), "dev.moat.overlay2": "root:memory" };
     });
@@ -594,7 +602,7 @@ Deno.test({
       (await moatToFile(["create", "--bundle", sb, pod], `${sb}/${uniqueId("out")}`)).code,
       0,
     );
-    const member = uniqueId("ovpodc");
+    const member = cid("ovpodc");
     const c = bundleOn(rootfs, ["sh", "-c", "echo m > /lower/m; cat /lower/m"], (s) => {
       s.annotations = cri("container", pod);
     });
@@ -605,5 +613,14 @@ Deno.test({
     for (const id of [member, pod]) assertEquals((await moat(["delete", "--force", id])).code, 0);
     await assertGone(member, []);
     await assertGone(pod, []);
+  },
+});
+
+Deno.test({
+  name: "overlay: (cleanup) containers a failed test left behind are deleted",
+  ...root,
+  async fn() {
+    for (const id of made) await moat(["delete", "--force", id]);
+    for (const id of made) assertEquals(mountsMentioning(`/${id}/`), []);
   },
 });
