@@ -49,10 +49,10 @@ export async function killContainer(
 
 /** Removes the container's state directory (and with it the socket, plan and logs). */
 export function destroy(ctx: RuntimeContext, id: string): void {
-  // Cgroups first: their record lives in the state directory (state.json, or cgroup.json when
-  // create was killed before it wrote any state).
-  removeContainerCgroups(ctx, id);
-  // the overlay's memory media are mounted under the state directory: unmount them first
+  // Before the state directory goes: the overlay (overlay.json) and the cgroups (state.json, or
+  // cgroup.json when create was killed before it wrote any state) are recorded there. The
+  // overlay's memory media first: their pages are charged to the container's memory cgroup.
   removeOverlay(ctx, id);
+  removeContainerCgroups(ctx, id);
   ctx.store.remove(id);
 }
