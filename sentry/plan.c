@@ -593,6 +593,7 @@ static int dec_overlay(struct dec *d, struct plan_overlay *o, const uint8_t *buf
 	struct rec r;
 	size_t off = 0;
 	int rc;
+	o->tree = -1;
 	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
 		if (check_shape(d, overlay_tags, OV_MAX, counts, &r))
 			return -1;

@@ -68,12 +68,14 @@ enum { VPROC_MEMORY = 1, VPROC_CPU, VPROC_CPUACCT, VPROC_CPUSET, VPROC_BLKIO, VP
 enum { T_OVERLAY = 120 };
 #define PLAN_MAX_OVERLAYS 64
 
-/* One overlay: the sentry mounts tmpfs (if any, in its own mount namespace, before clone3)
- * and makes upper, work and target; the init mounts overlayfs lower/upper/work at target.
+/* One overlay: the sentry mounts tmpfs (if any, in its own mount namespace, before clone3),
+ * makes upper, work and target and creates the overlayfs as a detached mount; the init
+ * attaches it at target (the rootfs), or the MOUNT whose source is target takes it.
  * file: the lower is a file, copied to target by the sentry (no overlayfs). */
 struct plan_overlay {
 	char *lower, *upper, *work, *target, *tmpfs, *tmpfs_data;
 	uint64_t file;
+	int tree; /* the rootfs overlay's detached mount, made by the sentry (-1: none) */
 };
 
 struct plan_egress_rule {

@@ -1,7 +1,7 @@
 // The rootfs overlay (runsc's --overlay2, DESIGN §9): which of the container's filesystems get a
 // writable kernel overlayfs over them, and where each upper layer lives. Everything is decided
-// here; the sentry only mounts the memory media and makes the layer directories, the init only
-// mounts the overlays (PROTOCOL.md §12).
+// here; the sentry only mounts the memory media, makes the layer directories and the overlayfs
+// (detached), the init only attaches them (PROTOCOL.md §12).
 import { CLONE_NEW, MS } from "../linux/consts.ts";
 import { PlanError } from "./errors.ts";
 import type { LaunchPlan, PlanOverlay } from "./types.ts";
@@ -115,6 +115,17 @@ const MOUNT_ATTR_RDONLY = 0x1;
 /** Kernel filesystems a bind may take that an overlay cannot have underneath. */
 const PSEUDO = ["/proc", "/sys", "/dev"];
 
+/** A path without `.`, `..` and repeated slashes (lexically: aliases by symlink stay apart). */
+function normalize(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return "/" + out.join("/");
+}
+
 function dirname(p: string): string {
   const i = p.replace(/\/+$/, "").lastIndexOf("/");
   return i <= 0 ? "/" : p.slice(0, i);
@@ -143,13 +154,6 @@ export function planOverlays(
   if (!plan.namespaces.some((n) => n.type === CLONE_NEW.mount && !n.path)) {
     throw new PlanError(`${choice.where}: an overlay needs a private mount namespace`);
   }
-  // the init of a new user namespace may not mount overlayfs over host directories it cannot
-  // search, nor write trusted.* attributes: refused rather than failing half-way
-  if (plan.namespaces.some((n) => n.type === CLONE_NEW.user && !n.path)) {
-    throw new PlanError(
-      `${choice.where}: an overlay is not supported with a new user namespace (linux.uidMappings)`,
-    );
-  }
   if (choice.medium === "dir") {
     if (host.kind(choice.dir!) !== "dir") {
       throw new PlanError(`${choice.where}: dir=${choice.dir}: no such directory`);
@@ -159,7 +163,7 @@ export function planOverlays(
     (opts.memoryLimit && opts.memoryLimit > 0 ? opts.memoryLimit : undefined);
   const tmpfsData = `mode=0700${size ? `,size=${size}` : ""}`;
   const fileStoreFor = (lower: string): string => {
-    const base = choice.medium === "dir" ? choice.dir! : dirname(lower);
+    const base = choice.medium === "dir" ? choice.dir! : dirname(normalize(lower));
     const fs = `${base === "/" ? "" : base}/${FILESTORE_PREFIX}${opts.id}`;
     if (!out.filestores.includes(fs)) out.filestores.push(fs);
     return fs;
@@ -203,7 +207,8 @@ export function planOverlays(
         target: isRoot ? lower : `${fs}/merged`,
       };
       // the kernel refuses an upper inside its lower (or the other way round): say which
-      if (inside(layer.upper, lower) || inside(lower, layer.upper)) {
+      const l = normalize(lower), u = normalize(layer.upper);
+      if (inside(u, l) || inside(l, u)) {
         throw new PlanError(
           `${choice.where}: the filestore ${store} would be inside the overlaid ${lower}`,
         );

@@ -28,8 +28,9 @@ export interface PlanMount {
 
 /**
  * One overlayfs of the rootfs overlay (tag 120, sentry/PROTOCOL.md §12; core/plan/overlay.ts):
- * the sentry mounts `tmpfs` (memory medium) and makes upper, work and target, the init mounts
- * the overlay at `target` in the container's mount namespace.
+ * the sentry mounts `tmpfs` (memory medium), makes upper, work and target and creates the
+ * overlayfs as a detached mount; the init attaches it at `target` (the rootfs), or the bind
+ * mount whose source is `target` takes it.
  */
 export interface PlanOverlay {
   lower: string;

@@ -400,23 +400,6 @@ Deno.test({
       assertStringIncludes(r.stderr, msg);
       await assertGone(id, [`${busyboxRootfs()}/../.moat.filestore.${id}`]);
     }
-    const userns = makeBundle(["true"], (s) => {
-      s.root.readonly = false;
-      s.linux.namespaces.push({ type: "user" });
-      s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-      s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    });
-    const uid = cid("ovbad");
-    const u = await moatToFile(
-      ["--overlay2", "root:memory", "create", "--bundle", userns, uid],
-      `${userns}/${uniqueId("out")}`,
-    );
-    assertEquals(u.code, 1);
-    assertStringIncludes(
-      u.stderr,
-      "--overlay2: an overlay is not supported with a new user namespace",
-    );
-    await assertGone(uid, []);
     const annotated = makeBundle(["true"], (s) => {
       s.root.readonly = false;
       s.annotations = { "dev.moat.overlay2": "all:memory,size=1q" };
@@ -582,6 +565,43 @@ Deno.test({
     }
     assertEquals(exists(`${bundle}/p.tar`), false);
     for (const x of [id, plain]) assertEquals((await moat(["delete", x])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "overlay: a container in a new user namespace writes through its overlay",
+  ...root,
+  async fn() {
+    const rootfs = rootfsCopy();
+    const data = `${rootfs}/../data`;
+    Deno.mkdirSync(data);
+    Deno.writeTextFileSync(`${data}/f`, "orig\n");
+    const chown = new Deno.Command("chown", { args: ["-R", "100000:100000", rootfs, data] })
+      .outputSync();
+    assertEquals(chown.code, 0);
+    const before = await checksum(rootfs);
+    for (const medium of ["memory", "self"]) {
+      const id = cid("ovuserns");
+      const bundle = bundleOn(rootfs, [
+        "sh",
+        "-c",
+        "echo u > /lower/u; stat -c %u:%g /lower/u; rm /lower/keep.txt; echo new > /data/f; cat /data/f",
+      ], (s) => {
+        s.linux.namespaces.push({ type: "user" });
+        s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.mounts.push({ destination: "/data", type: "bind", source: data, options: ["rbind"] });
+      });
+      const r = await runKept(bundle, id, ["--overlay2", `all:${medium}`]);
+      assertEquals(r.out, "0:0\nnew\n", r.err);
+      // on the host the container's root is 100000, in the upper as anywhere
+      const up = record(id).overlay.layers[0].upper;
+      assertEquals(Deno.lstatSync(`${up}/lower/u`).uid, 100000);
+      assertEquals(Deno.readTextFileSync(`${data}/f`), "orig\n");
+      assertEquals((await moat(["delete", id])).code, 0);
+      await assertGone(id, [up]);
+    }
+    assertEquals(await checksum(rootfs), before);
   },
 });
 

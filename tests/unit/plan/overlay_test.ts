@@ -172,3 +172,28 @@ Deno.test("overlay2: the C decoder takes the overlay records and bounds them", a
     true,
   );
 });
+
+Deno.test("overlay2: sources in one directory share one filestore, dotted paths included", () => {
+  // deno-lint-ignore no-explicit-any
+  const spec: any = defaultSpec();
+  spec.process.terminal = false;
+  spec.root.readonly = false;
+  spec.mounts.push({
+    destination: "/data",
+    type: "bind",
+    source: "/bundle/rootfs/../data",
+    options: ["rbind"],
+  });
+  const plan = buildPlan(parseSpec(spec), PLAN_OPTS, fakeHost({ "/bundle/rootfs/../data": "dir" }));
+  const o = planOverlays(
+    parseOverlay2("all:self", "f")!,
+    plan,
+    OPTS,
+    host({ "/bundle/rootfs/../data": "dir" }),
+  );
+  assertEquals(o.filestores, ["/bundle/.moat.filestore.c1"]);
+  assertEquals(o.layers.map((l) => l.upper.replace(/\/upper$/, "").split("/").pop()), [
+    "root",
+    `mount${plan.mounts.findIndex((m) => m.destination === "/data")}`,
+  ]);
+});
