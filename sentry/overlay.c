@@ -98,8 +98,9 @@ static int overlay_tree(const struct plan_overlay *o, char *err, size_t len)
 		fs_error(-1, "fsopen", o->lower, err, len);
 		return -1;
 	}
-	const char *keys[] = {"lowerdir+", "upperdir", "workdir", "index", "metacopy", "redirect_dir"};
-	const char *vals[] = {o->lower, o->upper, o->work, "off", "off", "off"};
+	const char *keys[] = {"source", "lowerdir+", "upperdir", "workdir", "index", "metacopy",
+			      "redirect_dir"};
+	const char *vals[] = {"overlay", o->lower, o->upper, o->work, "off", "off", "off"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (syscall(SYS_fsconfig, fs, MOAT_FSCONFIG_SET_STRING, keys[i], vals[i], 0) != 0) {
 			fs_error(fs, keys[i], o->lower, err, len);
