@@ -184,6 +184,9 @@ for (const medium of ["memory", "self", "dir"]) {
       const layer = rec.overlay.layers[0];
       assertEquals([layer.destination, layer.medium, layer.lower], ["/", medium, rootfs]);
       const up = layer.upper;
+      // the upper's root shows as "/": it has the lower root's owner and mode
+      const [ur, lr] = [Deno.statSync(up), Deno.statSync(rootfs)];
+      assertEquals([ur.mode! & 0o7777, ur.uid, ur.gid], [lr.mode! & 0o7777, lr.uid, lr.gid]);
       assertEquals(Deno.readTextFileSync(`${up}/lower/new.txt`), "new\n");
       assertEquals(Deno.readTextFileSync(`${up}/lower/keep.txt`), "orig\nmore\n");
       const wh = Deno.lstatSync(`${up}/lower/gone.txt`);
