@@ -640,6 +640,28 @@ Deno.test({
 });
 
 Deno.test({
+  name: "overlay: mod.ts takes the overlay as a runtime option",
+  ...root,
+  async fn() {
+    const { openRuntime } = await import("../../mod.ts");
+    const rt = openRuntime({ root: ROOT, overlay2: "root:memory,size=4m" });
+    const id = cid("ovmod");
+    const bundle = makeBundle(
+      ["sh", "-c", "echo m > /mod-write"],
+      (s) => (s.root.readonly = false),
+    );
+    const rec = await rt.create({ id, bundle });
+    assertEquals(rec.overlay?.value, "root:memory,size=4m");
+    await rt.start(id);
+    assertEquals(await rt.wait(id), { code: 0 });
+    assertEquals(Deno.readTextFileSync(`${rec.overlay!.layers[0].upper}/mod-write`), "m\n");
+    await rt.delete(id);
+    assertEquals(exists(`${busyboxRootfs()}/mod-write`), false);
+    await assertGone(id, []);
+  },
+});
+
+Deno.test({
   name: "overlay: (cleanup) containers a failed test left behind are deleted",
   ...root,
   async fn() {
