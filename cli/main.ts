@@ -39,6 +39,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   events: () => import("./commands/events.ts"),
   features: () => import("./commands/features.ts"),
   trace: () => import("./commands/trace.ts"),
+  checkpoint: () => import("./commands/checkpoint.ts"),
+  restore: () => import("./commands/restore.ts"),
 };
 
 const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
@@ -54,6 +56,7 @@ global options:
    --debug             debug logging
    --systemd-cgroup    accepted for engine compatibility
    --rootless value    accepted for engine compatibility (true|false|auto)
+   --criu value        the CRIU binary of checkpoint and restore (default: "criu")
    --version, -v       print the version
 `;
 
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
+    ctx.criu = flagString(g, "criu");
     // runc: --rootless auto (the default) means rootless when not running as root.
     const rootless = flagString(g, "rootless") ?? "auto";
     if (!["true", "false", "auto"].includes(rootless)) {

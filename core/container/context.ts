@@ -77,4 +77,6 @@ export interface RuntimeContext {
    * containers whose annotations do not set a key (core/sandbox/policy.ts).
    */
   policyFile?: string;
+  /** The global --criu (runc's): the CRIU binary checkpoint and restore run; default "criu". */
+  criu?: string;
 }

@@ -100,6 +100,8 @@ export const Tag = {
   VPROC_V2: 114,
   SANDBOX_FIRST: 115,
   POD_EGRESS_DEFAULT: 116,
+  // 140-159: checkpoint/restore. 140: restore: the sentry attaches to the restored init
+  ATTACH: 140,
 } as const;
 
 /** VIRT_FILES bits, in the order of sentry/vfs_fuse.c's vfs_proc_files */

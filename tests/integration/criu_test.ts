@@ -1,0 +1,362 @@
+// checkpoint/restore (core/criu/): refusals that leave the container running and unchanged,
+// errors that leave nothing behind, and what moat tells CRIU. CRIU 3.17 cannot run on kernels
+// from 6.13 on (its vDSO probe rejects [vvar_vclock]); the dump side is driven here through a
+// stand-in `criu` (--criu, runc's flag) that records its argv and ends the tree as a dump does.
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
+import {
+  moat,
+  moatToFile,
+  mountsMentioning,
+  processesMentioning,
+  waitFor,
+} from "../helpers/moat.ts";
+import { probeCriu } from "../../core/criu/probe.ts";
+
+const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
+const OFF = { "dev.moat.mediation": "off" };
+
+/** A stand-in CRIU: records its argv under the image directory, ends the tree on a dump. */
+function fakeCriu(): string {
+  const dir = `${WORK}/fake-criu-${Deno.pid}`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const path = `${dir}/criu`;
+  Deno.writeTextFileSync(
+    path,
+    `#!/bin/sh
+case "$1" in
+--version) echo "Version: 9.9"; exit 0 ;;
+check) exit 0 ;;
+esac
+verb=$1; img=; tree=; leave=; work=
+prev=
+for a in "$@"; do
+  case "$prev" in
+  --images-dir) img=$a ;;
+  --tree) tree=$a ;;
+  --work-dir) work=$a ;;
+  esac
+  [ "$a" = --leave-running ] && leave=1
+  prev=$a
+done
+printf '%s\\n' "$@" > "$img/$verb.args"
+case "$verb" in
+dump|pre-dump)
+  : > "$img/inventory.img"
+  [ "$verb" = dump ] && [ -z "$leave" ] && kill -9 "$tree"
+  exit 0 ;;
+restore)
+  echo "(00.000001) Error (fake): cannot restore here" > "$work/restore.log"
+  exit 1 ;;
+esac
+exit 2
+`,
+  );
+  Deno.chmodSync(path, 0o755);
+  return path;
+}
+
+async function runDetached(
+  args: string[],
+  annotations?: Record<string, string>,
+  edit?: (s: SpecObject) => void,
+) {
+  const bundle = makeBundle(args, (s) => {
+    if (annotations) s.annotations = annotations;
+    edit?.(s);
+  });
+  const id = uniqueId("criu");
+  const r = await moatToFile(["run", "-d", "--bundle", bundle, id], `${bundle}/out`);
+  assertEquals(r.code, 0, r.stderr);
+  return { id, bundle };
+}
+
+async function status(id: string): Promise<{ status: string; pid: number }> {
+  const r = await moat(["state", id]);
+  assertEquals(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lines(p: string): string[] {
+  return Deno.readTextFileSync(p).trim().split("\n");
+}
+
+const LOOP = ["sh", "-c", "while :; do sleep 1; done"];
+
+Deno.test({
+  name: "checkpoint: a sandbox that mediates is refused, saying why; the container runs on",
+  ...root,
+  async fn() {
+    const { id } = await runDetached(LOOP);
+    const before = await status(id);
+    const img = `${WORK}/img-${id}`;
+    const r = await moat(["--criu", fakeCriu(), "checkpoint", "--image-path", img, id]);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "CRIU cannot checkpoint a seccomp listener");
+    assertStringIncludes(r.stderr, "dev.moat.mediation=off");
+    assert(!exists(img), "no image directory");
+    const after = await status(id);
+    assertEquals([after.status, after.pid], ["running", before.pid]);
+    await moat(["delete", "--force", id]);
+  },
+});
+
+Deno.test({
+  name: "checkpoint: dev.moat.mediation=off mediates nothing; a conflicting key is an error",
+  ...root,
+  async fn() {
+    const { id } = await runDetached(LOOP, OFF);
+    const st = JSON.parse((await moat(["state", id])).stdout);
+    assertEquals(st.sandbox.mediated, []);
+    assertEquals(st.sandbox.virtualize, "off");
+    await moat(["delete", "--force", id]);
+    const bundle = makeBundle(["true"], (s) => {
+      s.annotations = { ...OFF, "dev.moat.egress.default": "deny" };
+    });
+    const bad = uniqueId("criu");
+    const r = await moatToFile(["create", "--bundle", bundle, bad], `${bundle}/out`);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "annotation dev.moat.egress.default");
+    assertStringIncludes(r.stderr, "dev.moat.mediation=off turns off");
+    assertEquals((await moat(["state", bad])).code, 1);
+  },
+});
+
+Deno.test({
+  name: "checkpoint: CRIU is told the bind mounts, masked files and devices; the container stops",
+  ...root,
+  async fn() {
+    const src = `${WORK}/bindsrc-${Deno.pid}`;
+    Deno.mkdirSync(src, { recursive: true });
+    const { id } = await runDetached(LOOP, OFF, (s) => {
+      s.mounts.push({ destination: "/data", type: "bind", source: src, options: ["rbind"] });
+    });
+    const { pid } = await status(id);
+    const img = `${WORK}/img-${id}`;
+    const r = await moat([
+      "--criu",
+      fakeCriu(),
+      "checkpoint",
+      "--image-path",
+      img,
+      "--tcp-established",
+      "--file-locks",
+      "--manage-cgroups-mode",
+      "full",
+      id,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const args = lines(`${img}/dump.args`);
+    assertEquals(args.slice(0, 3), ["dump", "--tree", String(pid)]);
+    const has = (...seq: string[]) =>
+      assert(
+        args.some((_, i) => seq.every((s, j) => args[i + j] === s)),
+        `${seq.join(" ")} in ${args.join(" ")}`,
+      );
+    has("--images-dir", img);
+    has("--work-dir", img);
+    has("--tcp-established");
+    has("--file-locks");
+    has("--manage-cgroups=full");
+    has("--external", "mnt[/data]:/data");
+    // runc's default spec masks /proc/keys (a file) with a /dev/null bind
+    has("--external", "mnt[/proc/keys]:/dev/null");
+    assert(!args.includes("--leave-running"));
+    // runc's descriptors.json: the init's stdio, for the restore's --inherit-fd
+    assertEquals(JSON.parse(Deno.readTextFileSync(`${img}/descriptors.json`)).length, 3);
+    await waitFor(async () => (await status(id)).status === "stopped");
+    assertEquals((await moat(["delete", id])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "checkpoint --leave-running leaves it running; --pre-dump then a dump on --parent-path",
+  ...root,
+  async fn() {
+    const criu = fakeCriu();
+    const { id } = await runDetached(LOOP, OFF);
+    const { pid } = await status(id);
+    const base = `${WORK}/img-${id}`;
+    Deno.mkdirSync(base, { recursive: true });
+    let r = await moat([
+      "--criu",
+      criu,
+      "checkpoint",
+      "--pre-dump",
+      "--image-path",
+      `${base}/pre`,
+      id,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const pre = lines(`${base}/pre/pre-dump.args`);
+    assertEquals(pre[0], "pre-dump");
+    assert(pre.includes("--track-mem"));
+    assertEquals((await status(id)).status, "running");
+    r = await moat([
+      "--criu",
+      criu,
+      "checkpoint",
+      "--leave-running",
+      "--parent-path",
+      "../pre",
+      "--image-path",
+      `${base}/full`,
+      id,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const full = lines(`${base}/full/dump.args`);
+    assert(full.includes("--leave-running"));
+    assertEquals(full[full.indexOf("--prev-images-dir") + 1], "../pre");
+    const after = await status(id);
+    assertEquals([after.status, after.pid], ["running", pid]);
+    // a parent that is not there is refused
+    r = await moat([
+      "--criu",
+      criu,
+      "checkpoint",
+      "--parent-path",
+      "../nope",
+      "--image-path",
+      `${base}/x`,
+      id,
+    ]);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "invalid --parent-path ../nope");
+    assert(!exists(`${base}/x`), "the image directory it made is gone again");
+    await moat(["delete", "--force", id]);
+  },
+});
+
+Deno.test({
+  name: "checkpoint: bad flags, a bad image path and a missing CRIU are clear errors; nothing made",
+  ...root,
+  async fn() {
+    const { id } = await runDetached(LOOP, OFF);
+    const criu = fakeCriu();
+    const cases: Array<[string[], string]> = [
+      [["--lazy-pages"], "--lazy-pages is not supported"],
+      [["--manage-cgroups-mode", "bogus"], 'invalid --manage-cgroups-mode "bogus"'],
+      [["--page-server", "nowhere"], 'invalid --page-server "nowhere"'],
+      [["--status-fd", "77"], "invalid --status-fd 77"],
+      [["--empty-ns", "pid"], 'invalid --empty-ns "pid"'],
+      [["--image-path", `${WORK}/no/such/dir`], `invalid --image-path ${WORK}/no/such/dir`],
+    ];
+    for (const [flags, msg] of cases) {
+      const r = await moat(["--criu", criu, "checkpoint", ...flags, id]);
+      assertEquals(r.code, 1, flags.join(" "));
+      assertStringIncludes(r.stderr, msg);
+    }
+    assert(!exists(`${WORK}/no`));
+    const img = `${WORK}/img-${id}`;
+    const r = await moat(["--criu", `${WORK}/no-criu-here`, "checkpoint", "--image-path", img, id]);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, `CRIU not found: ${WORK}/no-criu-here`);
+    assert(!exists(img));
+    assertEquals((await status(id)).status, "running");
+    await moat(["delete", "--force", id]);
+    const gone = await moat(["--criu", criu, "checkpoint", id]);
+    assertEquals(gone.code, 1);
+    assertStringIncludes(gone.stderr, "container does not exist");
+  },
+});
+
+Deno.test({
+  name: "restore: bad image path, missing CRIU, a failed CRIU restore: clear errors, nothing left",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(LOOP, (s) => {
+      s.annotations = OFF;
+    });
+    const id = uniqueId("rst");
+    const img = `${WORK}/img-${id}`;
+    Deno.mkdirSync(img, { recursive: true });
+    const criu = fakeCriu();
+    const check = async (args: string[], msg: string) => {
+      const r = await moat(["--criu", criu, ...args]);
+      assertEquals(r.code, 1, args.join(" "));
+      assertStringIncludes(r.stderr, msg);
+      assertEquals((await moat(["state", id])).code, 1, "no state left");
+      assertEquals(processesMentioning(id), []);
+      assertEquals(mountsMentioning(id), []);
+      assert(!exists(`/sys/fs/cgroup/memory/${id}`) && !exists(`/sys/fs/cgroup/pids/${id}`));
+    };
+    await check(
+      ["restore", "-d", "--bundle", bundle, "--image-path", `${WORK}/nope`, id],
+      `invalid --image-path ${WORK}/nope`,
+    );
+    await check(
+      ["restore", "-d", "--bundle", bundle, "--image-path", img, id],
+      "no CRIU image there (inventory.img is missing)",
+    );
+    Deno.writeTextFileSync(`${img}/inventory.img`, "");
+    await check(
+      ["restore", "-d", "--lazy-pages", "--bundle", bundle, "--image-path", img, id],
+      "--lazy-pages is not supported",
+    );
+    const r = await moat([
+      "--criu",
+      `${WORK}/no-criu-here`,
+      "restore",
+      "-d",
+      "--bundle",
+      bundle,
+      "--image-path",
+      img,
+      id,
+    ]);
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, `CRIU not found: ${WORK}/no-criu-here`);
+    // CRIU itself fails: its error line and its log are named; the state and cgroups go
+    await check(
+      ["restore", "-d", "--bundle", bundle, "--image-path", img, id],
+      "criu restore failed (exit status 1): Error (fake): cannot restore here",
+    );
+    const args = lines(`${img}/restore.args`);
+    for (const a of ["--restore-sibling", "--restore-detached", "--manage-cgroups"]) {
+      assert(args.includes(a), a);
+    }
+    // a bundle whose sandbox would mediate is refused before CRIU runs
+    const mediating = makeBundle(LOOP);
+    await check(
+      ["restore", "-d", "--bundle", mediating, "--image-path", img, id],
+      "dev.moat.mediation=off",
+    );
+  },
+});
+
+Deno.test({
+  name: "features: checkpoint is reported as CRIU makes it available here",
+  ...root,
+  async fn() {
+    const probe = await probeCriu();
+    const r = await moat(["features"]);
+    assertEquals(r.code, 0);
+    const f = JSON.parse(r.stdout);
+    assertEquals(f["dev.moat.checkpoint"].enabled, probe.available);
+    assertEquals(
+      f.annotations["org.opencontainers.runc.checkpoint.enabled"],
+      String(probe.available),
+    );
+    if (!probe.available) {
+      assertStringIncludes(f["dev.moat.checkpoint"].reason, probe.reason!.slice(0, 30));
+    }
+    const fake = JSON.parse((await moat(["--criu", fakeCriu(), "features"])).stdout);
+    assertEquals(fake["dev.moat.checkpoint"], {
+      enabled: true,
+      criu: fakeCriu(),
+      criuVersion: "9.9",
+    });
+    const none = JSON.parse((await moat(["--criu", `${WORK}/no-criu-here`, "features"])).stdout);
+    assertEquals(none["dev.moat.checkpoint"].enabled, false);
+    assertStringIncludes(none["dev.moat.checkpoint"].reason, "CRIU not found");
+  },
+});
