@@ -184,7 +184,8 @@ export async function restore(
       opts,
       root,
       pidFile,
-      cgroupPath: record.cgroup?.path,
+      // CRIU takes the root absolute within each hierarchy
+      cgroupPath: record.cgroup ? `/${record.cgroup.path.replace(/^\/+/, "")}` : undefined,
       externalNs: nsPaths,
       inheritStdio: inheritedStdio(opts.imagePath),
       hasMaskedFiles: (spec.linux?.maskedPaths ?? []).length > 0,

@@ -38,7 +38,8 @@ export async function runCriu(verb: string, r: CriuRun): Promise<void> {
       args,
       stdin: r.inheritStdio ? "inherit" : "null",
       stdout: r.inheritStdio ? "inherit" : "piped",
-      stderr: "piped",
+      // restore: the restored tree must not hold a pipe of ours (output() would wait for it)
+      stderr: r.inheritStdio ? "inherit" : "piped",
     }).output();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
@@ -54,7 +55,9 @@ export async function runCriu(verb: string, r: CriuRun): Promise<void> {
   const errors = log.split("\n").filter((l) => /Error|error/.test(l)).map((l) =>
     l.replace(/^\(\d+\.\d+\)\s*/, "").trim()
   ).slice(0, 5);
-  const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join("; ");
+  const stderr = r.inheritStdio
+    ? ""
+    : new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join("; ");
   const why = errors.length > 0 ? errors.join("; ") : stderr || `exit status ${out.code}`;
   throw new RuntimeError(
     `${verb}: criu ${r.args[0]} failed (exit status ${out.code}): ${why}; see ${r.logPath}`,

@@ -3,12 +3,14 @@
 // from 6.13 on (its vDSO probe rejects [vvar_vclock]); the dump side is driven here through a
 // stand-in `criu` (--criu, runc's flag) that records its argv and ends the tree as a dump does.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
+import { isRoot, makeBundle, MOAT, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
+import { buildStatic } from "../helpers/cbuild.ts";
 import {
   moat,
   moatToFile,
   mountsMentioning,
   processesMentioning,
+  ROOT,
   waitFor,
 } from "../helpers/moat.ts";
 import { probeCriu } from "../../core/criu/probe.ts";
@@ -46,8 +48,35 @@ dump|pre-dump)
   [ "$verb" = dump ] && [ -z "$leave" ] && kill -9 "$tree"
   exit 0 ;;
 restore)
-  echo "(00.000001) Error (fake): cannot restore here" > "$work/restore.log"
-  exit 1 ;;
+  if [ ! -e "$img/restorable" ]; then
+    echo "(00.000001) Error (fake): cannot restore here" > "$work/restore.log"
+    exit 1
+  fi
+  # as --restore-sibling: the "restored" init is a child of CRIU's caller (CLONE_PARENT), in
+  # the cgroups --cgroup-root names, and its pid goes to --pidfile
+  exec python3 - "$@" <<'PY'
+import ctypes, os, sys
+a = sys.argv[1:]
+val = lambda f: a[a.index(f) + 1]
+libc = ctypes.CDLL(None, use_errno=True)
+r, w = os.pipe()
+pid = libc.syscall(56, 0x00008000 | 17, 0, 0, 0, 0)  # clone(CLONE_PARENT | SIGCHLD)
+if pid == 0:
+    os.close(r)
+    os.setsid()
+    os.read(os.open("/dev/null", os.O_RDONLY), 0)
+    os.write(w, b"x")
+    os.execv("/bin/sleep", ["sleep", "1000"])
+os.close(w)
+os.read(r, 1)
+cg = val("--cgroup-root")
+for d in os.listdir("/sys/fs/cgroup"):
+    p = f"/sys/fs/cgroup/{d}{cg}/cgroup.procs"
+    if os.path.exists(p):
+        open(p, "w").write(str(pid))
+open(val("--pidfile"), "w").write(str(pid))
+PY
+  ;;
 esac
 exit 2
 `,
@@ -358,5 +387,90 @@ Deno.test({
     const none = JSON.parse((await moat(["--criu", `${WORK}/no-criu-here`, "features"])).stdout);
     assertEquals(none["dev.moat.checkpoint"].enabled, false);
     assertStringIncludes(none["dev.moat.checkpoint"].reason, "CRIU not found");
+  },
+});
+
+Deno.test({
+  name:
+    "restore: the restored init is the caller's child, a sentry attaches; kill/exec/pause/delete",
+  ...root,
+  async fn() {
+    const bundle = makeBundle(LOOP, (s) => {
+      s.annotations = OFF;
+    });
+    const id = uniqueId("rst");
+    const img = `${WORK}/img-${id}`;
+    Deno.mkdirSync(img, { recursive: true });
+    Deno.writeTextFileSync(`${img}/inventory.img`, "");
+    Deno.writeTextFileSync(`${img}/restorable`, "");
+    const pidFile = `${img}/pid`;
+    const criu = fakeCriu();
+    // like conmon or containerd's shim: a subreaper runs `restore` and reaps what it leaves
+    const reaper = new Deno.Command(buildStatic("subreaper"), {
+      args: [
+        MOAT,
+        "--root",
+        ROOT,
+        "--criu",
+        criu,
+        "restore",
+        "-d",
+        "--bundle",
+        bundle,
+        "--image-path",
+        img,
+        "--pid-file",
+        pidFile,
+        id,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines: string[] = [];
+    const reading = (async () => {
+      let rest = "";
+      for await (const chunk of reaper.stdout.pipeThrough(new TextDecoderStream())) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop()!;
+        lines.push(...parts);
+      }
+    })();
+    await waitFor(() => lines.some((l) => l.startsWith("cmd ")), 20_000);
+    assertEquals(lines.filter((l) => l.startsWith("cmd ")), ["cmd 0"]);
+    const st = await status(id);
+    assertEquals(st.status, "running");
+    assertEquals(Number(Deno.readTextFileSync(pidFile)), st.pid);
+    const cmdline = Deno.readTextFileSync(`/proc/${st.pid}/cmdline`);
+    assertEquals(cmdline.split("\0")[0], "sleep");
+    const ppid = Number(
+      /^PPid:\s*(\d+)/m.exec(Deno.readTextFileSync(`/proc/${st.pid}/status`))![1],
+    );
+    assertEquals(
+      ppid,
+      reaper.pid,
+      "restore exited: the restored init went to the caller's subreaper",
+    );
+    assertEquals(mountsMentioning(id), [], "the criu-root bind is gone");
+    // the sentry attached: it serves the control socket and sees the init
+    const ps = await moat(["ps", "--format", "json", id]);
+    assertEquals(ps.code, 0, ps.stderr);
+    assertEquals(JSON.parse(ps.stdout), [st.pid]);
+    // the sentry supervises the restored init (it cloned none of its own)
+    const log = Deno.readTextFileSync(`${ROOT}/${id}/sentry.log`);
+    assertStringIncludes(log, `init ${st.pid})`);
+    const ex = await moat(["exec", id, "echo", "restored"]);
+    assertEquals([ex.code, ex.stdout.trim()], [0, "restored"], ex.stderr);
+    assertEquals((await moat(["pause", id])).code, 0);
+    assertEquals((await status(id)).status, "paused");
+    assertEquals((await moat(["resume", id])).code, 0);
+    assertEquals((await moat(["kill", id, "KILL"])).code, 0);
+    await waitFor(async () => (await status(id)).status === "stopped");
+    await reaper.status;
+    await reading;
+    assert(lines.includes(`signal ${st.pid} 9`), lines.join("; "));
+    assertEquals((await moat(["delete", id])).code, 0);
+    assertEquals((await moat(["state", id])).code, 1);
+    assertEquals(processesMentioning(id), []);
   },
 });
