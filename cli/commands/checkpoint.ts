@@ -11,6 +11,14 @@ import { flagBool, flagString } from "../args.ts";
 import type { Command } from "./command.ts";
 import { requireId } from "./command.ts";
 
+const USAGE = `checkpoint [command options] <container-id>
+
+Checkpoint a running container with CRIU (runc's flags): --image-path, --work-path,
+--parent-path, --leave-running, --tcp-established, --ext-unix-sk, --shell-job, --lazy-pages
+(refused), --status-fd, --page-server, --file-locks, --pre-dump, --manage-cgroups-mode
+soft|full|strict|ignore, --empty-ns network, --auto-dedup. "moat features" says whether CRIU
+works on this host.`;
+
 const command: Command = {
   flags: {
     "image-path": { value: true },
@@ -28,8 +36,14 @@ const command: Command = {
     "manage-cgroups-mode": { value: true },
     "empty-ns": { value: true, multi: true },
     "auto-dedup": {},
+    help: { alias: "h" },
   },
   async run(ctx, args) {
+    // podman probes `<runtime> checkpoint --help` (exit 0) to offer checkpoint/restore at all
+    if (flagBool(args, "help")) {
+      console.log(USAGE);
+      return 0;
+    }
     const id = requireId(args, "checkpoint");
     // runc: the image directory defaults to ./checkpoint, the work directory to the image's
     const imagePath = absolute(flagString(args, "image-path") || "checkpoint");

@@ -6,6 +6,13 @@ import { flagBool, flagString } from "../args.ts";
 import type { Command } from "./command.ts";
 import { requireId } from "./command.ts";
 
+const USAGE = `restore [command options] <container-id>
+
+Restore a container from a CRIU image (runc's flags): --image-path, --work-path, --bundle,
+--detach, --pid-file, --console-socket, --no-pivot, --no-subreaper, --tcp-established,
+--ext-unix-sk, --shell-job, --file-locks, --manage-cgroups-mode, --lsm-profile,
+--lsm-mount-context, --empty-ns, --auto-dedup, --lazy-pages (refused).`;
+
 const command: Command = {
   flags: {
     "image-path": { value: true },
@@ -26,8 +33,14 @@ const command: Command = {
     "empty-ns": { value: true, multi: true },
     "auto-dedup": {},
     "lazy-pages": {},
+    help: { alias: "h" },
   },
   run(ctx, args) {
+    // podman probes `<runtime> checkpoint --help` (exit 0) to offer checkpoint/restore at all
+    if (flagBool(args, "help")) {
+      console.log(USAGE);
+      return Promise.resolve(0);
+    }
     const id = requireId(args, "restore");
     validateId(id); // a bad id is refused before anything else
     const imagePath = absolute(flagString(args, "image-path") || "checkpoint");
