@@ -474,3 +474,147 @@ Deno.test({
     assertEquals(processesMentioning(id), []);
   },
 });
+
+// ---- with a working CRIU (CRIU >= 4.1 on 6.13+ kernels; skipped where `criu check` fails) ----
+
+const criuWorks = (await probeCriu()).available;
+const real = { ...root, ignore: root.ignore || !criuWorks };
+
+/**
+ * A counter writing through an fd it keeps open (the file's offset must survive) and to a file
+ * it rewrites, in a bind-mounted directory of the host.
+ */
+async function counter(extra = "") {
+  const out = `${WORK}/criu-out-${uniqueId()}`;
+  Deno.mkdirSync(out, { recursive: true });
+  const script = `${extra} exec 3>/out/log; i=0; while :; do i=$((i+1)); echo $i >&3; ` +
+    `echo $i > /out/count; sleep 0.2; done`;
+  const { id, bundle } = await runDetached(["sh", "-c", script], OFF, (s) => {
+    s.mounts.push({ destination: "/out", type: "bind", source: out, options: ["rbind"] });
+  });
+  const count = () => {
+    try {
+      return Number(Deno.readTextFileSync(`${out}/count`).trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  return { id, bundle, out, count };
+}
+
+function consecutive(log: string): boolean {
+  const n = log.trim().split("\n").map(Number);
+  return n.every((v, i) => v === i + 1);
+}
+
+Deno.test({
+  name: "criu: a checkpointed counter restored into a new id continues; its open file's offset too",
+  ...real,
+  async fn() {
+    const c = await counter();
+    await waitFor(() => c.count() >= 3, 20_000);
+    const img = `${WORK}/img-${c.id}`;
+    const ck = await moat(["checkpoint", "--image-path", img, c.id]);
+    assertEquals(ck.code, 0, ck.stderr);
+    assertEquals((await status(c.id)).status, "stopped");
+    const at = c.count();
+    assertEquals((await moat(["delete", c.id])).code, 0);
+    const id = uniqueId("rst");
+    const r = await moatToFile(
+      ["restore", "-d", "--bundle", c.bundle, "--image-path", img, id],
+      `${img}.out`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await status(id)).status, "running");
+    await waitFor(() => c.count() > at + 2, 20_000);
+    // no restart from 1, no hole of NULs: the fd kept its offset
+    const log = Deno.readTextFileSync(`${c.out}/log`);
+    assert(!log.includes("\0") && consecutive(log), log);
+    assertEquals((await moat(["delete", "--force", id])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "criu: --leave-running; --pre-dump then a dump on it, restored",
+  ...real,
+  async fn() {
+    const c = await counter();
+    await waitFor(() => c.count() >= 2, 20_000);
+    const img = `${WORK}/img-${c.id}`;
+    Deno.mkdirSync(img, { recursive: true });
+    let r = await moat(["checkpoint", "--leave-running", "--image-path", `${img}/lr`, c.id]);
+    assertEquals(r.code, 0, r.stderr);
+    const at = c.count();
+    await waitFor(() => c.count() > at, 20_000);
+    assertEquals((await status(c.id)).status, "running");
+    r = await moat(["checkpoint", "--pre-dump", "--image-path", `${img}/pre`, c.id]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await status(c.id)).status, "running");
+    r = await moat([
+      "checkpoint",
+      "--parent-path",
+      "../pre",
+      "--image-path",
+      `${img}/full`,
+      c.id,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const stopped = c.count();
+    await moat(["delete", c.id]);
+    const id = uniqueId("rst");
+    r = await moatToFile(
+      ["restore", "-d", "--bundle", c.bundle, "--image-path", `${img}/full`, id],
+      `${img}.out`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    await waitFor(() => c.count() > stopped, 20_000);
+    assert(consecutive(Deno.readTextFileSync(`${c.out}/log`)));
+    await moat(["delete", "--force", id]);
+  },
+});
+
+Deno.test({
+  name: "criu: --tcp-established keeps an established loopback connection in the container",
+  ...real,
+  async fn() {
+    const out = `${WORK}/criu-out-${uniqueId()}`;
+    Deno.mkdirSync(out, { recursive: true });
+    // both ends of the connection in one process (tests/helpers/tcp_counter.c), which brings
+    // lo up itself (CAP_NET_ADMIN)
+    const probe = buildStatic("tcp_counter");
+    const { id, bundle } = await runDetached(["/tcp_counter", "/out/received"], OFF, (s) => {
+      for (const k of ["bounding", "effective", "permitted"]) {
+        s.process.capabilities[k].push("CAP_NET_ADMIN");
+      }
+      s.mounts.push({ destination: "/out", type: "bind", source: out, options: ["rbind"] });
+      s.mounts.push({
+        destination: "/tcp_counter",
+        type: "bind",
+        source: probe,
+        options: ["rbind", "ro"],
+      });
+    });
+    const last = () => {
+      try {
+        return Number(Deno.readTextFileSync(`${out}/received`).trim().split("\n").at(-1)) || 0;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor(() => last() >= 3, 20_000);
+    const img = `${WORK}/img-${id}`;
+    let r = await moat(["checkpoint", "--tcp-established", "--image-path", img, id]);
+    assertEquals(r.code, 0, r.stderr);
+    const at = last();
+    await moat(["delete", id]);
+    const id2 = uniqueId("rst");
+    r = await moatToFile(
+      ["restore", "-d", "--tcp-established", "--bundle", bundle, "--image-path", img, id2],
+      `${img}.out`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    await waitFor(() => last() > at + 2, 20_000);
+    assert(consecutive(Deno.readTextFileSync(`${out}/received`)), "the same stream went on");
+    await moat(["delete", "--force", id2]);
+  },
+});
