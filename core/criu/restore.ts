@@ -13,7 +13,14 @@ import { waitForeground } from "../container/foreground.ts";
 import { deleteContainer } from "../container/delete.ts";
 import { buildPlan } from "../plan/resolve.ts";
 import { sandboxFilter } from "../sandbox/filter.ts";
-import { POLICY_KEYS, PolicyError, readPolicyFile, resolvePolicy } from "../sandbox/policy.ts";
+import {
+  describePolicy,
+  POLICY_KEYS,
+  PolicyError,
+  readPolicyFile,
+  resolvePolicy,
+  type SandboxPolicy,
+} from "../sandbox/policy.ts";
 import { ERR_EXISTS, RuntimeError } from "../state/errors.ts";
 import { readProcStat } from "../state/liveness.ts";
 import { writeFileAtomic } from "../state/store.ts";
@@ -29,11 +36,12 @@ import { runCriu } from "./run.ts";
 const NS_FD_BASE = 20;
 
 /** A restored container cannot get a seccomp listener back: its policy must mediate nothing. */
-function refuseMediation(ctx: RuntimeContext, spec: Spec): void {
+function refuseMediation(ctx: RuntimeContext, spec: Spec): SandboxPolicy {
   let mediated: string[] = [];
+  let policy: SandboxPolicy;
   try {
     const defaults = ctx.policyFile ? readPolicyFile(ctx.policyFile) : {};
-    const policy = resolvePolicy(spec.annotations, defaults, `--policy ${ctx.policyFile}`);
+    policy = resolvePolicy(spec.annotations, defaults, `--policy ${ctx.policyFile}`);
     mediated = sandboxFilter(policy, { bounding: 0n, agentListener: false })?.mediated ?? [];
     if (mediated.length === 0 && policy.virtualize) mediated = ["virtual /proc files"];
   } catch (e) {
@@ -59,6 +67,7 @@ function refuseMediation(ctx: RuntimeContext, spec: Spec): void {
         "restored terminal to --console-socket",
     );
   }
+  return policy;
 }
 
 /** The image directory must hold a CRIU dump (its inventory). */
@@ -119,7 +128,7 @@ export async function restore(
     if ((e as Error).message === ERR_EXISTS) throw e;
   }
   const spec = loadSpec(opts.bundle);
-  refuseMediation(ctx, spec);
+  const policy = refuseMediation(ctx, spec);
   checkImage(opts.imagePath);
   const criu = await probeCriu(criuBinary);
   if (!criu.available) throw new RuntimeError(`restore: ${criu.reason}`);
@@ -167,7 +176,13 @@ export async function restore(
       sentryPid: 0,
       sentryStartTime: 0,
       controlSocket: `${dir}/sentry.sock`,
-      sandbox: { policy: {}, mediated: [], refused: [], note: "restored by CRIU" },
+      // the attack-surface filter came back with the tree (CRIU restores seccomp filters)
+      sandbox: {
+        policy: describePolicy(policy),
+        mediated: [],
+        refused: [],
+        note: "restored by CRIU: the filters are those of the checkpointed tree",
+      },
     };
     ctx.store.write(record);
     await setupContainerCgroups(ctx, spec, plan, record, dir);
