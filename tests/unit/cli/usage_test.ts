@@ -58,6 +58,6 @@ Deno.test("usage: runc's layout, NAME, USAGE, description, OPTIONS", () => {
     assert(g.split("\n").includes(section), section);
   }
   assertStringIncludes(g, "\n   9.9.9\nspec: 1.3.0\n");
-  assertMatch(g, /^   help, h +Shows a list of commands or help for one command$/m);
+  assertMatch(g, /^ {3}help, h +Shows a list of commands or help for one command$/m);
   for (const c of commands) assert(new RegExp(`^   ${c} +\\S`, "m").test(g), c);
 });
