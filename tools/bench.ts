@@ -200,6 +200,71 @@ for (const [name, r] of results) {
     } |`,
   );
 }
+// Each call alone, parallel runs, the embedded API and the floor (tools/bench_calls.ts).
+{
+  const calls = await import("./bench_calls.ts");
+  const n = Math.min(runs, 20);
+  const sleepBundle = `${work}/bundle-calls`;
+  Deno.mkdirSync(sleepBundle, { recursive: true });
+  const config = JSON.parse(Deno.readTextFileSync(`${bundle}/config.json`));
+  config.root.path = `${bundle}/rootfs`;
+  config.process.args = ["sleep", "60"];
+  Deno.writeTextFileSync(`${sleepBundle}/config.json`, JSON.stringify(config));
+  const hello = await calls.helloWorld(work, n);
+  const rows: Array<[string, Awaited<ReturnType<typeof calls.callTimes>>, number]> = [];
+  for (const rt of runtimes) {
+    try {
+      rows.push([
+        rt.name,
+        await calls.callTimes(rt, work, sleepBundle, n),
+        await calls
+          .parallelRuns(rt, work, bundle),
+      ]);
+    } catch (e) {
+      console.log(`${rt.name} calls: skipped (${(e as Error).message.split("\n")[0]})`);
+    }
+  }
+  const keys = ["version", "create", "start", "state", "kill", "delete"] as const;
+  const runcRow = rows.find((r) => r[0] === "runc");
+  console.log(
+    `\ndeno run of a hello-world file: ${fmt(hello)} ms (the floor of any CLI call in Deno)`,
+  );
+  console.log(
+    `| calls alone (ms) | ${keys.join(" | ")} | 50 runs, 8 parallel (ctr/s) |\n|---|${
+      keys.map(() => "---:").join("|")
+    }|---:|`,
+  );
+  for (const [name, t, par] of rows) {
+    console.log(`| ${name} | ${keys.map((k) => fmt(t[k])).join(" | ")} | ${par.toFixed(1)} |`);
+  }
+  if (runcRow) {
+    for (const [name, t, par] of rows.filter((r) => r[0] !== "runc")) {
+      console.log(
+        `| ${name} / runc | ${keys.map((k) => ratio(t[k], runcRow[1][k])).join(" | ")} | ${
+          ratio(par, runcRow[2])
+        } |`,
+      );
+    }
+  }
+  const moatRow = rows.find((r) => r[0] === "moat");
+  if (moatRow) {
+    console.log(
+      `| moat − hello-world | ${keys.map((k) => fmt(moatRow[1][k] - hello)).join(" | ")} | |`,
+    );
+  }
+  const emb = await calls.embeddedLoop(work, bundle, `${bundle}/rootfs`, n);
+  const cli = results.get("moat")?.lifecycle;
+  console.log(
+    `\nembedded (mod.ts) create+start+wait+delete: ${
+      fmt(emb.embedded)
+    } ms; CLI create+start+delete ${
+      cli ? fmt(cli) : "-"
+    } ms; kernel floor (clone into the namespaces, chroot, exec true, wait) ${
+      emb.floor.toFixed(2)
+    } ms; embedded / floor ${ratio(emb.embedded, emb.floor)}`,
+  );
+}
+
 const mem = await sentryMemory(bundle);
 console.log(
   `\nsentry per sandbox (median of ${mem.n} running containers): RSS ${mem.rss} KiB, PSS ${mem.pss} KiB`,
