@@ -121,7 +121,9 @@ Deno.test({
       assertClean(r);
       const s = sections(r.stdout);
       const kb = (t: string) => Number(/(\d+) kB/.exec(t)?.[1]);
-      assert(kb(s.before) - kb(s.used) >= 16384, `${s.before} then ${s.used}`);
+      // the 16 MiB show in MemFree; under load the kernel may meanwhile reclaim some of the
+      // cgroup's other pages (page cache of the programs run): up to 1 MiB of slack
+      assert(kb(s.before) - kb(s.used) >= 16384 - 1024, `${s.before} then ${s.used}`);
       assertEquals(s.update, "MemTotal:         131072 kB\n0-1\n3\n");
     } finally {
       Deno.removeSync(dir, { recursive: true });
