@@ -58,14 +58,17 @@ Deno.test({
     };
     try {
       await t.step(
-        "moat is the default runtime; state at <exec-root>/runtime-runc/moby/<id>",
+        "moat is the default runtime, at Docker's default exec-root layout",
         async () => {
           assertEquals(
             (await docker("info", "--format", "{{.DefaultRuntime}}")).stdout.trim(),
             "moat",
           );
           assert(dk.execRoot.length >= 20, dk.execRoot);
+          // the first container of this dockerd creates the cgroup parent; the second shares it
+          assertEquals(exists(`/sys/fs/cgroup/pids${dk.cgroupParent}`), false);
           const id = await detached(["--network", "none"]);
+          const other = await detached(["--network", "none"]);
           try {
             assert(/^[0-9a-f]{64}$/.test(id), id);
             const stateDir = `${dk.stateRoot}/${id}`;
@@ -80,8 +83,16 @@ Deno.test({
               Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1],
             );
             assertStringIncludes(Deno.readTextFileSync(`/proc/${ppid}/cmdline`), `-id\0${id}`);
-          } finally {
+            // removing the parent's creator leaves the other container in it running
             assertEquals((await docker("rm", "-f", id)).code, 0);
+            assertEquals(
+              (await docker("exec", other, "echo", "still-here")).stdout,
+              "still-here\n",
+            );
+            assertEquals(await inspect(other, "{{.State.Status}}"), "running");
+          } finally {
+            await docker("rm", "-f", id);
+            assertEquals((await docker("rm", "-f", other)).code, 0);
           }
         },
       );
