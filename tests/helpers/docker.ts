@@ -19,15 +19,12 @@
 //   driver), removed at stop; daemon.json's deprecated-key-path keeps /etc/docker untouched.
 import { MOAT, WORK } from "./bundle.ts";
 import { busyboxImage } from "./image.ts";
+import { capture, type Out } from "./bounded.ts";
+
+export { capture };
 
 export const DOCKER = "/usr/bin/docker";
 export const DOCKERD = "/usr/sbin/dockerd";
-
-export interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export function exists(path: string): boolean {
   try {
@@ -59,39 +56,6 @@ function fnv1a(s: string): string {
   let h = 0x811c9dc5;
   for (const c of new TextEncoder().encode(s)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, "0");
-}
-
-/** Runs a command with a deadline: a command still running after `timeoutMs` fails the test. */
-export async function capture(
-  cmd: string,
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs = 120_000,
-): Promise<Out> {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited meanwhile */ }
-  }, timeoutMs);
-  const r = await child.output();
-  clearTimeout(timer);
-  const d = new TextDecoder();
-  const out = { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
-  if (timedOut) {
-    throw new Error(
-      `${cmd} ${args.join(" ")}: no answer in ${timeoutMs} ms ${JSON.stringify(out)}`,
-    );
-  }
-  return out;
 }
 
 /** The cgroup hierarchies' roots: /sys/fs/cgroup itself when it is cgroup2, else each mount. */
