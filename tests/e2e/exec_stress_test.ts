@@ -5,6 +5,7 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { isRoot, MOAT } from "../helpers/bundle.ts";
 import { capture, type Out } from "../helpers/bounded.ts";
+import { CHECKOUT_TAG } from "../helpers/docker.ts";
 import { Containerd, have, Podman } from "../helpers/engines.ts";
 import { IMAGE } from "../helpers/image.ts";
 
@@ -86,6 +87,24 @@ async function stress(run: (c: Case, i: number) => Promise<Out>): Promise<string
 }
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
+/**
+ * A cgroup parent of this checkout's own: the engines' defaults (/libpod_parent, /moat-e2e) are
+ * shared with every other podman or ctr on the machine.
+ */
+const PARENT = `/moat-stress-${CHECKOUT_TAG}`;
+
+/** This test's cgroups still on the host, in every hierarchy. */
+function cgroupsLeft(): string[] {
+  const left: string[] = [];
+  const walk = (dir: string) => {
+    try {
+      for (const e of Deno.readDirSync(dir)) if (e.isDirectory) walk(`${dir}/${e.name}`);
+      left.push(dir);
+    } catch { /* not there */ }
+  };
+  for (const h of Deno.readDirSync("/sys/fs/cgroup")) walk(`/sys/fs/cgroup/${h.name}${PARENT}`);
+  return left;
+}
 
 Deno.test({
   name: `exec stress: ${EXECS} ctr task exec through containerd's shim, CPUs loaded`,
@@ -96,7 +115,10 @@ Deno.test({
     await cd.start();
     const id = `stress-${Deno.pid}`;
     try {
-      const r = await cd.ctr([...["run", ...cd.runArgs(), "-d", IMAGE, id], "sleep", "100000"]);
+      const r = await cd.ctr([
+        ...["run", ...cd.runArgs(), "--cgroup", `${PARENT}/${id}`, "-d", IMAGE, id],
+        ...["sleep", "100000"],
+      ]);
       assertEquals(r.code, 0, r.stderr);
       const wrong = await stress((c, i) =>
         capture(
@@ -123,6 +145,8 @@ Deno.test({
     } finally {
       await cd.stop();
     }
+    // moat created the parent for this task: it went with it
+    assertEquals(cgroupsLeft(), []);
   },
 });
 
@@ -133,7 +157,12 @@ Deno.test({
   async fn() {
     const pm = new Podman();
     await pm.setup();
-    const id = await pm.detached("trap 'exit 0' TERM; while :; do sleep 1; done");
+    const d = await pm.podman([
+      ...["run", "-d", "--network", "none", "--cgroup-parent", PARENT, IMAGE],
+      ...["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+    ]);
+    assertEquals(d.code, 0, d.stderr);
+    const id = d.stdout.trim();
     try {
       const wrong = await stress((c) =>
         capture(
@@ -152,6 +181,12 @@ Deno.test({
       assertEquals(wrong, [], `the container: ${state.stdout}`);
     } finally {
       await pm.podman(["rm", "-f", "-t", "0", id]);
+      // podman puts conmon in <parent>/conmon (podman's, left as with runc): removed here
+      for (const dir of cgroupsLeft().sort((a, b) => b.length - a.length)) {
+        try {
+          Deno.removeSync(dir);
+        } catch { /* busy: a conmon still exiting */ }
+      }
     }
   },
 });

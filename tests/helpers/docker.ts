@@ -94,16 +94,19 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Short, and different for every checkout on this machine: names of /run dirs and cgroups. */
+export const CHECKOUT_TAG = fnv1a(WORK);
+
 export class Docker {
   /** Work files: configs, logs, data-root, containerd's root. */
   readonly dir = `${WORK}/docker`;
   /** Short, under /run: sockets, pidfiles, exec-root, containerd's state. */
-  readonly run = `/run/moat-e2e-${fnv1a(WORK)}`;
+  readonly run = `/run/moat-e2e-${CHECKOUT_TAG}`;
   readonly execRoot = `${this.run}/exec`;
   /** Where moat keeps a container's state: Docker's default layout below the exec-root. */
   readonly stateRoot = `${this.execRoot}/runtime-runc/moby`;
   readonly sock = `${this.run}/docker.sock`;
-  readonly cgroupParent = `/moat-e2e-${fnv1a(WORK)}`;
+  readonly cgroupParent = `/moat-e2e-${CHECKOUT_TAG}`;
   readonly env: Record<string, string>;
   #daemon?: Deno.ChildProcess;
 
