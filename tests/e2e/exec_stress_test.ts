@@ -1,5 +1,6 @@
 // Many short execs through the engines' exec paths with the CPUs loaded: containerd's runc v2
-// shim (`ctr task exec`: moat exec --detach --pid-file, the shim reaps the process) and podman
+// shim (`ctr task exec`: moat exec --detach --pid-file, the shim reaps the process and copies
+// its output) and podman
 // (`podman exec`: conmon runs moat exec and reaps). Every exit code and every byte of output must
 // come back exact, and no exec may hang (each is bounded: a timeout fails the test).
 import { assertEquals } from "../helpers/assert.ts";
@@ -120,27 +121,27 @@ Deno.test({
         ...["sleep", "100000"],
       ]);
       assertEquals(r.code, 0, r.stderr);
-      const wrong = await stress((c, i) =>
-        capture(
+      // The output goes to a file the shim writes (--log-uri): ctr's own relay (fifos to its
+      // stdout) drops a fast exec's output now and then under load, with runc as with moat
+      // (containerd 1.6: the client closes its fifo ends once DeleteProcess returns, read or
+      // not; ~1 in 100 here either way, none through the shim's file).
+      Deno.mkdirSync(`${cd.dir}/stress-out`, { recursive: true });
+      const wrong = await stress(async (c, i) => {
+        const log = `${cd.dir}/stress-out/${Deno.pid}-${i}`;
+        const r = await capture(
           "ctr",
           [
-            "-a",
-            cd.sock,
-            "-n",
-            "moat-e2e",
-            "task",
-            "exec",
-            "--fifo-dir",
-            `${cd.dir}/fifo`,
-            "--exec-id",
-            `s${i}`,
-            id,
-            ...c.args,
+            ...["-a", cd.sock, "-n", "moat-e2e", "task", "exec"],
+            ...["--log-uri", `file://${log}`, "--exec-id", `s${i}`, id, ...c.args],
           ],
           {},
           EXEC_TIMEOUT_MS,
-        )
-      );
+        );
+        // the shim has written and closed the file before DeleteProcess (ctr's last call) returns
+        r.stdout = r.stdout + Deno.readTextFileSync(log);
+        Deno.removeSync(log);
+        return r;
+      });
       assertEquals(wrong, []);
     } finally {
       await cd.stop();
