@@ -152,8 +152,10 @@ Deno.test({
             ["--memory", "64m", "--pids-limit", "42"],
             "sh",
             "-c",
-            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; " +
+              "find /sys/fs/cgroup/memory /sys/fs/cgroup/pids -mindepth 1 -type d",
           );
+          // its own cgroup directories: no other cgroup below them is visible
           assertEquals(r.stdout, "67108864\n42\n", r.stderr);
         },
       );
@@ -199,6 +201,13 @@ Deno.test({
         try {
           const e = await docker("exec", id, "sh", "-c", "echo exec-ok; exit 5");
           assertEquals([e.stdout, e.code], ["exec-ok\n", 5], e.stderr);
+          // Docker's exec maps every start failure to 126 (with runc too); moat's wording shows
+          const missing = await docker("exec", id, "no-such-command");
+          assertEquals(missing.code, 126, missing.stderr);
+          assertStringIncludes(
+            missing.stdout + missing.stderr,
+            `exec: "no-such-command": executable file not found in $PATH`,
+          );
           const uw = await docker(
             "exec",
             "--user",

@@ -93,9 +93,11 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
  * shared with every other podman or ctr on the machine.
  */
 const PARENT = `/moat-stress-${CHECKOUT_TAG}`;
+const CTR_PARENT = `${PARENT}-ctr`;
+const PODMAN_PARENT = `${PARENT}-podman`;
 
 /** This test's cgroups still on the host, in every hierarchy. */
-function cgroupsLeft(): string[] {
+function cgroupsLeft(parent: string): string[] {
   const left: string[] = [];
   const walk = (dir: string) => {
     try {
@@ -103,8 +105,22 @@ function cgroupsLeft(): string[] {
       left.push(dir);
     } catch { /* not there */ }
   };
-  for (const h of Deno.readDirSync("/sys/fs/cgroup")) walk(`/sys/fs/cgroup/${h.name}${PARENT}`);
+  for (const h of Deno.readDirSync("/sys/fs/cgroup")) walk(`/sys/fs/cgroup/${h.name}${parent}`);
   return left;
+}
+
+/** Removes `parent` and what is below it, retrying up to `ms` while a cgroup is still busy. */
+function removeCgroups(parent: string, ms: number): void {
+  const end = Date.now() + ms;
+  for (;;) {
+    for (const dir of cgroupsLeft(parent).sort((a, b) => b.length - a.length)) {
+      try {
+        Deno.removeSync(dir);
+      } catch { /* busy: a process is still in it */ }
+    }
+    if (cgroupsLeft(parent).length === 0 || Date.now() > end) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
 }
 
 Deno.test({
@@ -117,7 +133,7 @@ Deno.test({
     const id = `stress-${Deno.pid}`;
     try {
       const r = await cd.ctr([
-        ...["run", ...cd.runArgs(), "--cgroup", `${PARENT}/${id}`, "-d", IMAGE, id],
+        ...["run", ...cd.runArgs(), "--cgroup", `${CTR_PARENT}/${id}`, "-d", IMAGE, id],
         ...["sleep", "100000"],
       ]);
       assertEquals(r.code, 0, r.stderr);
@@ -147,7 +163,7 @@ Deno.test({
       await cd.stop();
     }
     // moat created the parent for this task: it went with it
-    assertEquals(cgroupsLeft(), []);
+    assertEquals(cgroupsLeft(CTR_PARENT), []);
   },
 });
 
@@ -158,8 +174,9 @@ Deno.test({
   async fn() {
     const pm = new Podman();
     await pm.setup();
+    removeCgroups(PODMAN_PARENT, 0);
     const d = await pm.podman([
-      ...["run", "-d", "--network", "none", "--cgroup-parent", PARENT, IMAGE],
+      ...["run", "-d", "--network", "none", "--cgroup-parent", PODMAN_PARENT, IMAGE],
       ...["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
     ]);
     assertEquals(d.code, 0, d.stderr);
@@ -182,12 +199,9 @@ Deno.test({
       assertEquals(wrong, [], `the container: ${state.stdout}`);
     } finally {
       await pm.podman(["rm", "-f", "-t", "0", id]);
-      // podman puts conmon in <parent>/conmon (podman's, left as with runc): removed here
-      for (const dir of cgroupsLeft().sort((a, b) => b.length - a.length)) {
-        try {
-          Deno.removeSync(dir);
-        } catch { /* busy: a conmon still exiting */ }
-      }
+      // podman puts conmon in <parent>/conmon (podman's, left as with runc): removed here once
+      // conmon has exited (what is still busy, the next run removes first)
+      removeCgroups(PODMAN_PARENT, 10_000);
     }
   },
 });
