@@ -17,6 +17,10 @@ import { start } from "./core/container/start.ts";
 import { wait } from "./core/container/wait.ts";
 import { realHost } from "./core/plan/host.ts";
 import { StateStore } from "./core/state/store.ts";
+import { registerLazyModules } from "./core/lazy_modules.ts";
+
+// an embedder's bundler must see the modules core/ loads lazily (core/lazy.ts)
+registerLazyModules();
 
 export { defaultSpec, rootlessSpec } from "./core/bundle/default_spec.ts";
 export { buildPlan, PlanError } from "./core/plan/resolve.ts";

@@ -5,11 +5,12 @@ mark("modules of main loaded (Deno start before)");
 import { flagBool, flagString, type FlagTable, parseArgs, UsageError } from "./args.ts";
 import { CliLogger, type LogFormat } from "./log.ts";
 import type { Command } from "./commands/command.ts";
+import { lazyImport } from "../core/lazy.ts";
 
 export const VERSION = "0.1.0";
 export const SPEC_VERSION = "1.3.0";
 
-const GLOBAL_FLAGS: FlagTable = {
+export const GLOBAL_FLAGS: FlagTable = {
   root: { value: true },
   log: { value: true },
   "log-format": { value: true },
@@ -22,40 +23,28 @@ const GLOBAL_FLAGS: FlagTable = {
   version: { alias: "v" },
 };
 
-const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
-  create: () => import("./commands/create.ts"),
-  start: () => import("./commands/start.ts"),
-  state: () => import("./commands/state.ts"),
-  kill: () => import("./commands/kill.ts"),
-  delete: () => import("./commands/delete.ts"),
-  run: () => import("./commands/run.ts"),
-  list: () => import("./commands/list.ts"),
-  spec: () => import("./commands/spec.ts"),
-  exec: () => import("./commands/exec.ts"),
-  update: () => import("./commands/update.ts"),
-  pause: () => import("./commands/pause.ts"),
-  resume: () => import("./commands/resume.ts"),
-  ps: () => import("./commands/ps.ts"),
-  events: () => import("./commands/events.ts"),
-  features: () => import("./commands/features.ts"),
-  trace: () => import("./commands/trace.ts"),
-};
-
-const USAGE = `moat: a sandboxing OCI container runtime (runc-compatible command line)
-
-usage: moat [global options] command [command options] <container-id> [arguments...]
-
-commands: ${Object.keys(COMMANDS).join(", ")}
-
-global options:
-   --root value        root directory for container state (default: "/run/moat")
-   --log value         log file (default: stderr)
-   --log-format value  text or json (default: "text")
-   --debug             debug logging
-   --systemd-cgroup    accepted for engine compatibility
-   --rootless value    accepted for engine compatibility (true|false|auto)
-   --version, -v       print the version
-`;
+export const COMMAND_NAMES = [
+  "create",
+  "start",
+  "state",
+  "kill",
+  "delete",
+  "run",
+  "list",
+  "spec",
+  "exec",
+  "update",
+  "pause",
+  "resume",
+  "ps",
+  "events",
+  "features",
+  "trace",
+];
+// a computed specifier each (core/lazy.ts): `state` does not load `create`'s module graph
+const COMMANDS: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
+  COMMAND_NAMES.map((n) => [n, () => lazyImport<{ default: Command }>(`cli/commands/${n}.ts`)]),
+);
 
 export async function main(argv: string[]): Promise<number> {
   // Global flags come before the command name (every engine sends them so).
@@ -69,24 +58,27 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`invalid log format "${format}": must be text or json`);
     }
     logger = new CliLogger(flagString(g, "log"), format as LogFormat, flagBool(g, "debug"));
+    if (g.flags.has("criu")) {
+      throw new UsageError("--criu is not supported: moat has no checkpoint/restore");
+    }
     if (flagBool(g, "version")) {
       await printVersion();
       return 0;
     }
-    if (cmdAt < 0 || flagBool(g, "help")) {
-      console.log(USAGE);
-      return cmdAt < 0 && !flagBool(g, "help") ? 1 : 0;
-    }
     const name = argv[cmdAt];
-    const loader = COMMANDS[name];
-    if (!loader) throw new UsageError(`No help topic for '${name}'`);
+    if (cmdAt < 0 || flagBool(g, "help")) return await help(undefined);
+    if (name === "help" || name === "h") return await help(argv[cmdAt + 1]);
+    const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!loader) return await help(name); // throws runc's "No help topic for 'X'", exit 3
     const cmd = (await loader()).default;
     mark(`command module ${name} loaded`);
-    const parsed = parseArgs(argv.slice(cmdAt + 1), cmd.flags, cmd.stopAtPositional ?? false);
+    const flags = { ...cmd.flags, help: { alias: "h" } };
+    const parsed = parseArgs(argv.slice(cmdAt + 1), flags, cmd.stopAtPositional ?? false);
+    if (flagBool(parsed, "help")) return await help(name);
     // absolute: the sentry and hooks run from "/", and every path in a plan is absolute
     const given = flagString(g, "root") ?? defaultRoot();
     const root = given.startsWith("/") ? given : `${Deno.cwd()}/${given}`;
-    const { makeContext } = await import("./context.ts");
+    const { makeContext } = await lazyImport<typeof import("./context.ts")>("cli/context.ts");
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
@@ -111,6 +103,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Help texts (cli/usage.ts) are loaded only when asked for. */
+async function help(topic: string | undefined): Promise<number> {
+  return (await lazyImport<typeof import("./usage.ts")>("cli/usage.ts")).printHelp(
+    topic,
+    VERSION,
+    SPEC_VERSION,
+  );
+}
+
 function takesValue(prev: string | undefined): boolean {
   if (!prev || !prev.startsWith("-") || prev.includes("=")) return false;
   const name = prev.replace(/^--?/, "");
@@ -124,14 +125,23 @@ function defaultRoot(): string {
 }
 
 async function printVersion(): Promise<void> {
-  const { loadLibmoat } = await import("../ffi/libmoat.ts");
+  // the built sentry's own answer (sentry/Makefile): loading libmoat would cost ~5 ms
+  const { default: sentry } = await import("../sentry/build/sentry-version.txt", {
+    with: { type: "text" },
+  });
   console.log(`moat version ${VERSION}`);
   console.log(`commit: ${Deno.env.get("MOAT_COMMIT") ?? "source"}`);
   console.log(`spec: ${SPEC_VERSION}`);
-  console.log(`sentry: ${loadLibmoat().version()}`);
+  console.log(`sentry: ${sentry.trim()}`);
   console.log(`deno: ${Deno.version.deno}`);
 }
 
-if (import.meta.main) {
+/**
+ * Runs the process's command line and exits: here when this file is the main module, else from
+ * cli/bundle.ts (in a one-file bundle both are the main module: this one, reached first, exits).
+ */
+export async function runEntry(): Promise<never> {
   Deno.exit(await main(Deno.args));
 }
+
+if (import.meta.main) await runEntry();

@@ -27,29 +27,31 @@ function cstr(s: string): Uint8Array {
 }
 
 export function processPort(): ProcessPort {
-  const c = openLibc();
+  // libc is bound on first use: a short socket path (most calls) needs none of it
+  let lib: ReturnType<typeof openLibc> | undefined;
+  const libc = () => (lib ??= openLibc());
   return {
     signal(pid, startTime, sig) {
-      const fd = Number(c.syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n, 0n));
+      const fd = Number(libc().syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n, 0n));
       if (fd < 0) return false;
       try {
         // the pidfd pins the process: if the start time still matches, it is the one we mean
         if (readProcStat(pid)?.startTime !== startTime) return false;
-        if (c.syscall(SYS_PIDFD_SEND_SIGNAL, BigInt(fd), BigInt(sig), 0n, 0n) === 0n) {
+        if (libc().syscall(SYS_PIDFD_SEND_SIGNAL, BigInt(fd), BigInt(sig), 0n, 0n) === 0n) {
           return true;
         }
         const e = errno();
         if (e === ESRCH) return false;
         throw new Error(`signal ${sig} to pid ${pid}: errno ${e}`);
       } finally {
-        c.close(fd);
+        libc().close(fd);
       }
     },
     async waitChild(pid): Promise<ExitStatus> {
       const info = new Uint8Array(128);
       // errno is per thread and the call ran on another: retry only while the process is there
       // (an EINTR); a process that is gone or not our child is an error
-      for (let tries = 0; (await c.waitid(P_PID, pid, info, WEXITED)) !== 0; tries++) {
+      for (let tries = 0; (await libc().waitid(P_PID, pid, info, WEXITED)) !== 0; tries++) {
         if (tries > 100 || readProcStat(pid) === null) {
           throw new Error(`waitid ${pid}: not a child of this process`);
         }
@@ -65,12 +67,19 @@ export function processPort(): ProcessPort {
       }
       // sun_path holds 108 bytes; a state directory alone can take that (Docker's)
       const slash = path.lastIndexOf("/");
-      const fd = c.open(cstr(path.slice(0, slash) || "/"), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      const fd = libc().open(
+        cstr(path.slice(0, slash) || "/"),
+        O_PATH | O_DIRECTORY | O_CLOEXEC,
+        0,
+      );
       if (fd < 0) throw new Error(`open ${path.slice(0, slash)}: errno ${errno()}`);
-      return { path: `/proc/self/fd/${fd}/${path.slice(slash + 1)}`, release: () => c.close(fd) };
+      return {
+        path: `/proc/self/fd/${fd}/${path.slice(slash + 1)}`,
+        release: () => libc().close(fd),
+      };
     },
     setChildSubreaper() {
-      c.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
+      libc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
     },
   };
 }

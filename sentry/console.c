@@ -14,6 +14,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -24,13 +26,66 @@
 
 int init_console_fd = -1;
 
+/* A path of the container's /dev opened without following any symlink: the rootfs (or a
+ * process sharing the container's /dev) may have planted some (CVE-2025-52565). */
+static int open_dev(const char *path, int flags)
+{
+	struct moat_open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+/* /dev/console becomes the pty (bind over an empty regular file), as on a real system. Not for
+ * exec: the container is running and its /dev belongs to it (runc does not touch it either).
+ * Whatever the rootfs has there that is not a regular file (a symlink, a directory, a device)
+ * is replaced; the bind goes from the peer's fd onto an fd of the file (open_tree/move_mount),
+ * so no path is followed at all. */
+static void bind_console(int peer)
+{
+	int dev = open_dev("/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		init_die("bind pty to /dev/console: open /dev: %s", errstr(errno));
+	struct stat st;
+	if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+	    unlinkat(dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 &&
+	    errno != EROFS && errno != EACCES && errno != EPERM)
+		init_die("replace /dev/console: %s", errstr(errno));
+	int cfd = openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (cfd < 0) {
+		if (errno != EROFS && errno != EACCES && errno != EPERM)
+			init_die("create /dev/console: %s", errstr(errno));
+		close(dev);
+		return;
+	}
+	close(cfd);
+	int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	close(dev);
+	if (target < 0 || fstat(target, &st) != 0)
+		init_die("bind pty to /dev/console: %s", errstr(errno));
+	if (!S_ISREG(st.st_mode))
+		init_die("bind pty to /dev/console: it is not a regular file");
+	int tree = (int)syscall(SYS_open_tree, peer, "",
+				MOAT_OPEN_TREE_CLONE | MOAT_OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0 || syscall(SYS_move_mount, tree, "", target, "",
+				MOAT_MOVE_MOUNT_F_EMPTY_PATH | MOAT_MOVE_MOUNT_T_EMPTY_PATH) != 0)
+		init_die("bind pty to /dev/console: %s", errstr(errno));
+	close(tree);
+	close(target);
+}
+
 
 void console_setup_init(const struct plan *p, int sock)
 {
-	/* /dev/pts/ptmx of the container's own devpts instance, never the host's */
-	int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* /dev/pts/ptmx of the container's own devpts instance, never the host's, nor anything a
+	 * symlink there leads to */
+	int master = open_dev("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
 	if (master < 0)
 		init_die("open /dev/pts/ptmx: %s", errstr(errno));
+	struct statfs sfs;
+	if (fstatfs(master, &sfs) != 0 || sfs.f_type != MOAT_DEVPTS_SUPER_MAGIC)
+		init_die("open /dev/pts/ptmx: not the ptmx of a devpts mount");
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) != 0)
 		init_die("unlock pty: %s", errstr(errno));
@@ -50,24 +105,8 @@ void console_setup_init(const struct plan *p, int sock)
 	if (fchown(peer, (uid_t)p->uid, (gid_t)-1) != 0)
 		init_die("chown pty: %s", errstr(errno));
 
-	/* /dev/console is the pty, as on a real system (bind over an empty file). Not for exec:
-	 * the container is running and its /dev belongs to it (runc does not touch it either).
-	 * The mount goes on an O_PATH fd of the file we opened, never through a path again. */
-	if (!p->exec) {
-		int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (cfd >= 0) {
-			close(cfd);
-			int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-			char src[64], dst[64];
-			snprintf(src, sizeof src, "/proc/self/fd/%d", peer);
-			snprintf(dst, sizeof dst, "/proc/self/fd/%d", target);
-			if (target < 0 || mount(src, dst, NULL, MS_BIND, NULL) != 0)
-				init_die("bind pty to /dev/console: %s", errstr(errno));
-			close(target);
-		} else if (errno != EROFS && errno != EACCES && errno != EPERM) {
-			init_die("create /dev/console: %s", errstr(errno));
-		}
-	}
+	if (!p->exec)
+		bind_console(peer);
 
 	if (setsid() < 0)
 		init_die("setsid: %s", errstr(errno));

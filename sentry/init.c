@@ -85,7 +85,9 @@ static void set_oom_score_adj(const struct plan *p)
 		return;
 	char buf[32];
 	int n = snprintf(buf, sizeof buf, "%lld", (long long)p->oom_score_adj);
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	int fd = proc_open("/proc/self/oom_score_adj", O_WRONLY);
+	if (fd < 0 && errno == EXDEV)
+		init_die("set oom_score_adj to %s: /proc/self/oom_score_adj is not on procfs", buf);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
 		init_die("set oom_score_adj to %s: %s", buf, errstr(errno));
 	close(fd);
@@ -152,6 +154,20 @@ static const char *find_executable(const struct plan *p, char *buf, size_t len)
 	init_die("exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
+/* A cwd of /proc/self/fd/N names whatever fd N is: one the runtime held would be a directory
+ * outside the container's root (CVE-2024-21626). The kernel's getcwd then answers a path that
+ * does not start with "/" ("(unreachable)/..."), as it does for any directory outside the root. */
+static void check_cwd(const struct plan *p)
+{
+	static char buf[4097];
+	long r = syscall(SYS_getcwd, buf, sizeof buf);
+	if (r < 0 && errno == ERANGE)
+		return; /* longer than PATH_MAX: it was reached by name from inside the root */
+	if (r < 0 || buf[0] != '/')
+		init_die("chdir to cwd (\"%s\") set in config.json failed: it is outside the container's root",
+			 p->cwd);
+}
+
 _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 {
 	static char exe[8192];
@@ -163,13 +179,22 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 	reset_signals();
 	/* createContainer hook binaries are opened in the runtime's view, before anything changes */
 	hooks_init(p, start_rd, err_wr);
+	/* through the runtime's /proc, before a mount namespace joined by path puts the /proc of
+	 * another container there */
+	set_oom_score_adj(p);
+	/* not dumpable until the workload's execve (which makes it dumpable again): a container
+	 * process sharing our pid namespace (exec before start, a joined pid namespace) can then
+	 * open neither the fds of our /proc/<pid>/fd nor our /proc/<pid>/exe without
+	 * CAP_SYS_PTRACE (runc's init does the same). Not with a user namespace: our /proc files
+	 * would then belong to the host's root, out of reach of our own namespace's root and of
+	 * an unprivileged sentry. */
+	if (!plan_ns_find(p, CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		init_die("prctl PR_SET_DUMPABLE: %s", errstr(errno));
 	join_namespaces(p);
 	/* in a user namespace, new or joined, act as its root: our host ids are unmapped there,
 	 * and files we create with them would fail with EOVERFLOW */
 	if (plan_ns_find(p, CLONE_NEWUSER))
 		userns_become_root();
-	/* written through the host's /proc, before the container's /proc exists or not */
-	set_oom_score_adj(p);
 
 	/* exec, or a mount namespace joined by path: that filesystem is set up already.
 	 * Without a mount namespace the container shares the caller's and has no mounts of its
@@ -201,6 +226,8 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 		if (errno != EACCES && errno != EPERM)
 			init_die("chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd, errstr(errno));
 		cwd_later = 1;
+	} else {
+		check_cwd(p);
 	}
 	/* without no_new_privs the kernel wants CAP_SYS_ADMIN for seccomp(): when the workload
 	 * will not have it, the filter goes in before the credential change, as runc does */
@@ -215,6 +242,8 @@ _Noreturn void init_main(const struct plan *p, int start_rd, int err_wr)
 		init_die("linux.memoryPolicy: set_mempolicy: %s", errstr(errno));
 	if (cwd_later && chdir(p->cwd) != 0)
 		init_die("chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd, errstr(errno));
+	if (cwd_later)
+		check_cwd(p);
 	const char *path = find_executable(p, exe, sizeof exe);
 
 	/* only 0-2, the preserved fds and our close-on-exec pipes may survive execve

@@ -205,9 +205,16 @@ struct moat_bpf_prog_attach {
 #define SYS_move_mount 429
 #endif
 #define MOAT_OPEN_TREE_CLONE 1
+#define MOAT_OPEN_TREE_CLOEXEC 02000000 /* O_CLOEXEC */
 #define MOAT_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #define MOAT_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #define MOAT_MOUNT_ATTR_IDMAP 0x00100000
+
+/* statfs(2) f_type of the filesystems the init checks an fd against */
+#ifndef MOAT_PROC_SUPER_MAGIC
+#define MOAT_PROC_SUPER_MAGIC 0x9fa0
+#endif
+#define MOAT_DEVPTS_SUPER_MAGIC 0x1cd1
 
 /* mount_setattr(2) */
 struct moat_mount_attr {

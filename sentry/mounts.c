@@ -4,7 +4,10 @@
  * Every container path is resolved *inside* the rootfs with openat2(RESOLVE_IN_ROOT |
  * RESOLVE_NO_MAGICLINKS), missing components are created relative to directory fds,
  * and mounts target /proc/self/fd/N of the resolved O_PATH fd. A symlink planted in the
- * image can therefore never redirect a mount onto the host (the CVE-2021-30465 class). */
+ * image can therefore never redirect a mount onto the host (the CVE-2021-30465 class).
+ * Everything is done before pivot_root, through the runtime's /proc (checked to be procfs):
+ * after it, /proc/self/fd would be the container's /proc, which a volume over /proc or
+ * /proc/1/fd turns into links of the container's choosing (the CVE-2025-52881 class). */
 #include "kabi.h"
 #include "sentry.h"
 #include "vfs_fuse.h"
@@ -298,11 +301,25 @@ static void enter_root(const struct plan *p, int rootfd)
 		init_die("chdir to /: %s", errstr(errno));
 }
 
-/* maskedPaths: hide kernel files (/proc/kcore, /sys/firmware, ...) behind /dev/null or an
- * empty read-only tmpfs; paths the kernel does not have are skipped. */
-static void do_masked(int rootfd, const char *path)
+/* The runtime's null device, which maskedPaths files are covered with: never the rootfs's
+ * /dev/null, which a racing process sharing the container's /dev may have swapped for a symlink
+ * (to /proc/sys/kernel/core_pattern, say) or a directory (CVE-2025-31133). Checked by fd. */
+static int open_null(void)
 {
-	char fp[FDPATH_LEN];
+	struct stat st;
+	int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		init_die("mask: open the runtime's /dev/null: %s", errstr(errno));
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		init_die("mask: the runtime's /dev/null is not the null device");
+	return fd;
+}
+
+/* maskedPaths: hide kernel files (/proc/kcore, /sys/firmware, ...) behind the null device or
+ * an empty read-only tmpfs; paths the kernel does not have are skipped. */
+static void do_masked(int rootfd, int nullfd, const char *path)
+{
+	char fp[FDPATH_LEN], np[FDPATH_LEN];
 	int fd = resolve(rootfd, path, CREATE_NONE);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -313,7 +330,7 @@ static void do_masked(int rootfd, const char *path)
 	if (fstat(fd, &st) != 0)
 		init_die("mask %s: %s", path, errstr(errno));
 	int r = S_ISDIR(st.st_mode) ? mount("tmpfs", fdpath(fp, fd), "tmpfs", MS_RDONLY, NULL)
-				    : mount("/dev/null", fdpath(fp, fd), NULL, MS_BIND, NULL);
+				    : mount(fdpath(np, nullfd), fdpath(fp, fd), NULL, MS_BIND, NULL);
 	if (r != 0)
 		init_die("mask %s: %s", path, errstr(errno));
 	close(fd);
@@ -414,6 +431,17 @@ static void bind_virtual_files(int rootfd)
 	init_vfs_mnt = -1;
 }
 
+/* /proc/self/fd/N of the runtime's view is what every mount below targets */
+static void check_proc(void)
+{
+	int fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		init_die("open /proc/self/fd: %s", errstr(errno));
+	if (!fd_on_procfs(fd))
+		init_die("/proc/self/fd is not on procfs");
+	close(fd);
+}
+
 void mounts_setup(const struct plan *p)
 {
 	/* keep container mounts from leaking to the host (TS sends MS_SLAVE|MS_REC by default) */
@@ -421,6 +449,7 @@ void mounts_setup(const struct plan *p)
 		init_die("set root propagation %#llx: %s", (unsigned long long)p->root_propagation,
 			 errstr(errno));
 	parent_mount_private(p->rootfs);
+	check_proc();
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
 		init_die("bind rootfs %s: %s", p->rootfs, errstr(errno));
@@ -444,18 +473,19 @@ void mounts_setup(const struct plan *p)
 	hooks_before_pivot(p);
 	attrs_sysctls(p);
 
-	enter_root(p, rootfd);
-	close(rootfd);
-
-	/* from here on the container's "/" is the root for resolution */
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		init_die("open /: %s", errstr(errno));
-	for (size_t i = 0; i < p->n_masked; i++)
-		do_masked(rootfd, p->masked[i]);
+	/* masked and read-only paths last, still resolved in the root (runc does them after
+	 * pivot_root, where /proc/self/fd would be the container's) */
+	if (p->n_masked) {
+		int nullfd = open_null();
+		for (size_t i = 0; i < p->n_masked; i++)
+			do_masked(rootfd, nullfd, p->masked[i]);
+		close(nullfd);
+	}
 	for (size_t i = 0; i < p->n_readonly; i++)
 		do_readonly(rootfd, p->readonly[i]);
 	if (p->rootfs_readonly && remount_bind(rootfd, "/", MS_RDONLY) != 0)
 		init_die("make rootfs read-only: %s", errstr(errno));
+
+	enter_root(p, rootfd);
 	close(rootfd);
 }

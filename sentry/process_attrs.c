@@ -25,11 +25,14 @@ void attrs_sysctls(const struct plan *p)
 	int dir = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		init_die("linux.sysctl: open /proc/sys: %s", errstr(errno));
+	if (!fd_on_procfs(dir))
+		init_die("linux.sysctl: /proc/sys is not on procfs");
 	for (size_t i = 0; i < p->attrs.n_sysctls; i++) {
 		const struct plan_sysctl *s = &p->attrs.sysctls[i];
 		struct moat_open_how how = {
 			.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+				   RESOLVE_NO_XDEV,
 		};
 		int fd = (int)syscall(SYS_openat2, dir, s->path, &how, sizeof how);
 		if (fd < 0)
@@ -112,7 +115,7 @@ int attrs_timens(const struct plan *p, char *err, size_t errlen)
 					(unsigned long long)t->clock, (long long)t->secs,
 					(unsigned long long)t->nsecs);
 	}
-	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	int fd = proc_open("/proc/self/timens_offsets", O_WRONLY);
 	ssize_t w = fd < 0 ? -1 : write(fd, buf, len);
 	int e = errno;
 	if (fd >= 0)

@@ -248,11 +248,15 @@ static void place_init(int into_cgroup)
 	const struct plan_ns *u = plan_ns_find(P, CLONE_NEWUSER);
 	if (u && !u->path && userns_write_maps(init_pid, P, err, sizeof err) != 0)
 		setup_fail("%s", err);
+	/* /proc/<pid> was our init's only if it is alive still: its pid cannot have been reused */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0)
+		setup_fail("the container init died while it was placed: %s", errstr(errno));
 }
 
 /* The pipes between the sentry and the init (pipe_msgs.h), and the pty master's socketpair. */
 struct init_pipes {
 	int start[2], errp[2], go[2], csp[2];
+	int cgroup; /* the cgroup2 leaf clone3 used, or -1 */
 };
 
 /* ---- the init (init.c): the clone3 child, before init_main ---- */
@@ -270,6 +274,11 @@ static _Noreturn void become_init(struct init_pipes *ip)
 		close(ctl_dir);
 	if (host_proc >= 0)
 		close(host_proc);
+	/* nor the cgroup2 leaf it was cloned into, nor the state dir's log: both are host files
+	 * a cwd of /proc/self/fd/N or /proc/1/fd/N would reach before execve */
+	if (ip->cgroup >= 0)
+		close(ip->cgroup);
+	log_close();
 	sandbox_close_in_child();
 	/* nothing may happen before the sentry placed us (cgroups, id maps) */
 	char c;
@@ -361,7 +370,7 @@ static long clone_init_in_userns(struct moat_clone_args *ca, struct init_pipes *
 
 static void spawn_init(void)
 {
-	struct init_pipes ip = {.csp = {-1, -1}};
+	struct init_pipes ip = {.csp = {-1, -1}, .cgroup = -1};
 	const struct plan_ns *pidns = plan_ns_find(P, CLONE_NEWPID);
 	const struct plan_ns *userns = plan_ns_find(P, CLONE_NEWUSER);
 
@@ -385,6 +394,7 @@ static void spawn_init(void)
 	int cgfd = cgroup_v2_fd(P, err, sizeof err);
 	if (cgfd == -2)
 		setup_fail("%s", err);
+	ip.cgroup = cgfd;
 	/* a new time namespace is prepared here, offsets and all, and the init born into it
 	 * without CLONE_NEWTIME (process_attrs.c) */
 	if (attrs_timens(P, err, sizeof err) != 0)
@@ -822,7 +832,19 @@ static void handle(struct client *c, char *line)
 		reply(c, "ok\n");
 		c->waiting = 2;
 	}
-	else if (!strcmp(line, "state"))
+	else if (!strncmp(line, "signal ", 7)) {
+		/* `moat kill` of the init: through our pidfd, so the CLI binds no libc for it */
+		long sig;
+		if (parse_int(line + 7, 0, 64, &sig)) {
+			reply(c, "error invalid signal\n");
+			return;
+		}
+		if (syscall(SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) != 0) {
+			reply(c, "error signal: %s\n", errstr(errno));
+			return;
+		}
+		reply(c, "ok\n");
+	} else if (!strcmp(line, "state"))
 		reply(c, "ok %d %s\n", (int)init_pid, running ? "running" : "created");
 	else if (!strncmp(line, "resize ", 7)) {
 		long rows, cols;

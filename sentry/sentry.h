@@ -70,6 +70,9 @@ int fds_cloexec_from(int from);     /* mark every fd >= from close-on-exec */
 void write_all(int fd, const char *buf, size_t len); /* retry short writes and EINTR */
 int proc_is(uint64_t pid, uint64_t start); /* /proc/<pid> started at `start` (no pid reuse) */
 int proc_exit_code(uint64_t pid);  /* wait status of a zombie, -1 if not one */
+int fd_on_procfs(int fd);           /* 1 if the fd is a file of a procfs (fstatfs magic) */
+/* open a procfs file; -1 with EXDEV when the path leads anywhere but a procfs */
+int proc_open(const char *path, int flags);
 struct sockaddr_un;
 /* unix socket address of a path of any length (via /proc/self/fd/N of its directory when it
  * does not fit sun_path): the address length, or 0 with errno; close *dirfd (if >= 0) after */

@@ -16,7 +16,7 @@
 
 static int write_file(const char *path, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = proc_open(path, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	ssize_t w = write(fd, data, len);

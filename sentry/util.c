@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -91,6 +92,25 @@ void write_all(int fd, const char *buf, size_t len)
 		buf += w;
 		len -= (size_t)w;
 	}
+}
+
+int fd_on_procfs(int fd)
+{
+	struct statfs s;
+	return fstatfs(fd, &s) == 0 && s.f_type == MOAT_PROC_SUPER_MAGIC;
+}
+
+/* Writes meant for procfs (oom_score_adj, sysctls, id maps) must not land in a file a
+ * container put at that path: a bind or volume over /proc (CVE-2019-19921, CVE-2025-52881). */
+int proc_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && !fd_on_procfs(fd)) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	return fd;
 }
 
 /* 1 if /proc/<pid> is the process that started at `start` (clock ticks since boot), else 0. */

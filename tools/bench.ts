@@ -2,9 +2,8 @@
 // Reports medians and ratios to runc for `run true` and create+start+delete, and the sentry's
 // memory per sandbox (RSS and PSS from smaps_rollup).
 //
-// crun refuses hybrid cgroup hosts whose unified hierarchy has controllers; like
-// ../shared/tools/bench/bench.sh, it runs here inside a private mount namespace where that
-// controller list is hidden (nothing on the host changes).
+// crun refuses hybrid cgroup hosts whose unified hierarchy has controllers; it runs here inside a
+// private mount namespace where that controller list is hidden (nothing on the host changes).
 import { busyboxRootfsAt } from "./busybox_rootfs.ts";
 import { defaultSpec } from "../core/bundle/default_spec.ts";
 

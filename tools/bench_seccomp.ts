@@ -1,13 +1,11 @@
 // Seccomp part of `deno task bench`: compiling a large allowlist (a Docker-like default profile,
-// ../shared/tools/bench/src/seccomp-docker-like.json) in process, cold and from the cache, and
+// tools/seccomp_docker_like.ts) in process, cold and from the cache, and
 // `moat run true` with that profile, cold cache vs cached, beside runc with the same profile.
 import { compileCached } from "../core/seccomp/cache.ts";
 import { encodeRules } from "../core/seccomp/encode.ts";
 import { translateSeccomp } from "../core/seccomp/translate.ts";
-import type { Seccomp } from "../core/spec/types.ts";
 import { seccompCompiler } from "../ffi/libmoat.ts";
-
-const PROFILE = new URL("../../shared/tools/bench/src/seccomp-docker-like.json", import.meta.url);
+import { dockerLikeSeccompProfile } from "./seccomp_docker_like.ts";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,7 +30,7 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
 
 /** In process: translate + encode + compile (cold) vs translate + encode + cache hit. */
 export async function benchSeccompCompile(runs: number, work: string): Promise<SeccompBench> {
-  const profile = JSON.parse(Deno.readTextFileSync(PROFILE)) as Seccomp;
+  const profile = dockerLikeSeccompProfile();
   const compiler = seccompCompiler();
   const dir = `${work}/seccomp-cache-bench`;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -72,7 +70,7 @@ export async function benchSeccompRun(
   config.root.path = config.root.path.startsWith("/")
     ? config.root.path
     : `${baseBundle}/${config.root.path}`;
-  config.linux.seccomp = JSON.parse(Deno.readTextFileSync(PROFILE));
+  config.linux.seccomp = dockerLikeSeccompProfile();
   Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
   const root = `${work}/root-moat-seccomp`;
   let n = 0;

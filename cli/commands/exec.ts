@@ -8,6 +8,38 @@ import { flagBool, flagInt, flagString, type Parsed } from "../args.ts";
 import type { RuntimeContext } from "../../core/container/context.ts";
 import type { Command } from "./command.ts";
 
+/** runc's per-field flags: with --process the file gives the whole process (runc ignores them). */
+const PROCESS_FIELD_FLAGS = [
+  "cwd",
+  "env",
+  "user",
+  "additional-gids",
+  "cap",
+  "no-new-privs",
+  "apparmor",
+  "process-label",
+];
+
+/** Flags moat cannot honour: refused, naming the flag, rather than silently ignored. */
+function refuseUnsupported(args: Parsed): void {
+  if (flagString(args, "process")) {
+    for (const f of PROCESS_FIELD_FLAGS) {
+      if (args.flags.has(f)) {
+        throw new Error(
+          `exec: --${f} cannot be combined with --process (the process file gives the whole process)`,
+        );
+      }
+    }
+  }
+  // no LSM is applied by moat (features: apparmor and selinux disabled); "" means none
+  if (flagString(args, "apparmor")) {
+    throw new Error("exec: --apparmor is not supported: moat applies no AppArmor profile");
+  }
+  if (flagString(args, "process-label")) {
+    throw new Error("exec: --process-label is not supported: moat applies no SELinux label");
+  }
+}
+
 function processFromFile(path: string): Process {
   const text = path === "-"
     ? new TextDecoder().decode(Deno.readFileSync("/dev/stdin"))
@@ -89,8 +121,12 @@ const command: Command = {
     try {
       const id = args.positionals[0];
       if (!id) throw new Error("exec: requires at least 1 argument(s): container id");
+      refuseUnsupported(args);
       const file = flagString(args, "process");
       const process = file ? processFromFile(file) : processFromArgs(ctx, id, args);
+      if (file && flagBool(args, "tty") && process.terminal !== true) {
+        throw new Error("exec: --tty conflicts with the process file's terminal (not true)");
+      }
       const pidFile = flagString(args, "pid-file");
       return await exec(ctx, id, {
         process,
@@ -100,6 +136,7 @@ const command: Command = {
         pidfdSocket: absolute(flagString(args, "pidfd-socket")),
         preserveFds: flagInt(args, "preserve-fds", 0),
         ignorePaused: flagBool(args, "ignore-paused"),
+        subCgroups: args.flags.get("cgroup") ?? [],
         // the CLI exits right after the pid file: the process may start then (ExecOptions)
         releaseOnExit: true,
       });

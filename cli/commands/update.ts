@@ -1,5 +1,5 @@
 // `update [--resources FILE|-] [per-resource flags] ID`: change the live limits and record them.
-// With --resources every other flag is ignored (runc).
+// With --resources no other flag may be given (runc ignores them; moat refuses).
 import { parseBytes, update } from "../../core/container/cgroup_ops.ts";
 import type { Resources } from "../../core/spec/types.ts";
 import { flagString, type Parsed } from "../args.ts";
@@ -105,6 +105,9 @@ const command: Command = {
   async run(ctx, args) {
     const id = requireId(args, "update");
     const src = flagString(args, "resources");
+    // runc ignores the other flags beside --resources; moat refuses them, naming the first
+    const extra = src === undefined ? undefined : FLAGS.find((f) => args.flags.has(f));
+    if (extra) throw new Error(`update: --${extra} cannot be combined with --resources`);
     const res = src !== undefined ? await readResources(src) : resourcesFromFlags(args);
     await update(ctx, id, res);
     return 0;

@@ -1,5 +1,6 @@
 // `create`: validate the bundle, plan, start the sentry and wait until the container's init is
 // set up and blocked before its execve (runtime-spec lifecycle steps 1-5).
+import { mark } from "../timing.ts";
 import { buildPlan } from "../plan/resolve.ts";
 import type { LaunchPlan } from "../plan/types.ts";
 import { parseSpec, requireProcess } from "../spec/mod.ts";
@@ -20,6 +21,9 @@ import {
   resolvePolicy,
   type SandboxPolicy,
 } from "../sandbox/policy.ts";
+import { lazyImport } from "../lazy.ts";
+
+type Hooks = typeof import("../hooks/lifecycle.ts");
 
 export interface CreateOptions {
   id: string;
@@ -74,10 +78,13 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
   const bundle = absolutePath(opts.bundle);
   ctx.log.debug(`create ${opts.id}: start (${performance.now().toFixed(1)} ms)`);
   const spec = loadSpec(bundle);
+  mark("config.json read and validated");
   // the sandbox policy (and a pod's) is checked before anything exists: a bad value leaves
   // nothing behind
   const { policy, podPolicy, pod } = sandboxPolicy(ctx, spec, opts.id);
+  mark("sandbox policy");
   const lock = ctx.store.claim(opts.id);
+  mark("state dir claimed");
   const dir = ctx.store.dir(opts.id);
   const notifySocket = `${dir}/notify.sock`;
   const controlSocket = `${dir}/sentry.sock`;
@@ -108,6 +115,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       consoleRelay: opts.consoleRelay,
       cgroupDirs: await plannedCgroupDirs(ctx, spec, opts.id),
     }, ctx.host);
+    mark("plan built");
 
     const record: ContainerRecord = {
       id: opts.id,
@@ -126,18 +134,22 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     };
     // Hooks and seccomp cost module loads: only containers that use them pay (every CLI call
     // starts Deno afresh).
-    const hookLib = spec.hooks ? await import("../hooks/lifecycle.ts") : undefined;
+    const hookLib = spec.hooks ? await lazyImport<Hooks>("core/hooks/lifecycle.ts") : undefined;
     const hooks = hookLib?.recordedHooks(spec);
     if (hooks) record.hooks = hooks;
     created = record;
     if (spec.linux?.seccomp) {
-      await (await import("../seccomp/attach.ts")).attachSeccomp(ctx, spec, plan, record, dir);
+      await (await lazyImport<typeof import("../seccomp/attach.ts")>("core/seccomp/attach.ts"))
+        .attachSeccomp(ctx, spec, plan, record, dir);
     }
     // moat's own filter and mediation, stacked on linux.seccomp's (core/sandbox/)
     if (pod) record.pod = pod;
+    mark("hooks and seccomp prepared");
     record.sandbox = await attachSandbox(ctx, policy, plan, dir, spec.linux?.seccomp, podPolicy);
     // Cgroups exist and are configured before the sentry starts; it places the init in them.
+    mark("sandbox filter compiled");
     await setupContainerCgroups(ctx, spec, plan, record, dir);
+    mark("cgroups created and written");
     sandboxCgroups(plan, record.cgroup);
     // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
     // no effect (runtime-spec lifecycle step 2).
@@ -164,7 +176,9 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
         : undefined,
     );
     sentry = started;
+    mark("sentry reported the init ready");
     await guardEgress(ctx, plan, record);
+    mark("egress guard");
     record.pid = initPid;
     record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
     record.status = "created";
@@ -175,6 +189,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     ctx.store.write(record);
     // last: containerd considers create complete once the pid file exists
     if (opts.pidFile) writeFileAtomic(absolutePath(opts.pidFile), String(record.pid), 0o644);
+    mark("state written");
     return { record, sentry, relaysTerminal: plan.terminal?.relay === true };
   } catch (e) {
     if (sentry) await killSentry(sentry);
@@ -182,7 +197,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     destroy(ctx, opts.id);
     // runtime-spec lifecycle: a failed create continues at "destroy", then poststop
     if (sentry && created?.hooks) {
-      await (await import("../hooks/lifecycle.ts")).runPoststop(ctx, created);
+      await (await lazyImport<Hooks>("core/hooks/lifecycle.ts")).runPoststop(ctx, created);
     }
     throw e;
   } finally {
@@ -239,7 +254,11 @@ function sandboxPolicy(
  */
 async function guardEgress(ctx: RuntimeContext, plan: LaunchPlan, r: ContainerRecord) {
   if (!plan.sandbox?.egress || !r.cgroup?.v2 || !ctx.egressGuard || !r.sandbox) return;
-  const { egressGuard, GUARDED_HOOKS } = await import("../sandbox/egress_bpf.ts");
+  const { egressGuard, GUARDED_HOOKS } = await lazyImport<
+    typeof import("../sandbox/egress_bpf.ts")
+  >(
+    "core/sandbox/egress_bpf.ts",
+  );
   try {
     (await ctx.egressGuard()).attach(r.cgroup.v2, GUARDED_HOOKS, egressGuard(r.sentryPid));
     r.sandbox.egressGuard = true;

@@ -5,6 +5,9 @@ import { validateId } from "../state/store.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killContainer } from "./destroy.ts";
 import { currentStatus } from "./status.ts";
+import { lazyImport } from "../lazy.ts";
+
+type Hooks = typeof import("../hooks/lifecycle.ts");
 
 export async function deleteContainer(
   ctx: RuntimeContext,
@@ -36,7 +39,7 @@ export async function deleteContainer(
     destroy(ctx, id);
     // after teardown, once: the record is gone, so a retried delete finds nothing to rerun
     if (record.hooks?.poststop?.length) {
-      await (await import("../hooks/lifecycle.ts")).runPoststop(ctx, record);
+      await (await lazyImport<Hooks>("core/hooks/lifecycle.ts")).runPoststop(ctx, record);
     }
   } finally {
     lock.release();

@@ -3,7 +3,8 @@
 // the shim's), exactly like runc's exec. runc's rules: a stopped container refuses, a paused one
 // needs --ignore-paused, and the runtime's own failures exit 255.
 import { buildExecPlan } from "../plan/exec_plan.ts";
-import { execPlacement } from "./cgroups.ts";
+import { cgroupFs, execPlacement } from "./cgroups.ts";
+import { subCgroupPlacement } from "./exec_cgroup.ts";
 import { parseReply, sentryRequest } from "../sentry/client.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { RuntimeError } from "../state/errors.ts";
@@ -25,6 +26,8 @@ export interface ExecOptions {
   pidfdSocket?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** --cgroup values: join these existing sub-cgroups of the container's (exec_cgroup.ts). */
+  subCgroups?: string[];
   /**
    * With detach: the process execs only once this (short-lived CLI) process has exited, so the
    * engine that waits for us has read the pid file before the process can exit. Not for a
@@ -55,6 +58,7 @@ export async function exec(
       255,
     );
   }
+  refuseLsm(o.process);
   const spec = recordedSpec(ctx, id);
   const tag = crypto.randomUUID().slice(0, 8);
   const dir = ctx.store.dir(id);
@@ -84,7 +88,11 @@ export async function exec(
     plan.sandbox = sandbox;
   }
   // The exec'd process joins the container's cgroups, as runc's (PROTOCOL.md §6a).
-  if (record.cgroup) Object.assign(plan, execPlacement(record.cgroup));
+  if (o.subCgroups?.length) {
+    if (!record.cgroup) throw new RuntimeError("exec --cgroup: the container has no cgroup", 255);
+    const fs = cgroupFs(ctx);
+    Object.assign(plan, subCgroupPlacement(record.cgroup, o.subCgroups, (d) => fs.exists(d)));
+  } else if (record.cgroup) Object.assign(plan, execPlacement(record.cgroup));
   const { sentry, childPid } = await launchSentry(
     ctx,
     plan,
@@ -113,4 +121,17 @@ export async function exec(
     controlSocket,
     relaysTerminal: plan.terminal?.relay === true,
   });
+}
+
+/** moat applies no LSM label: an exec process asking for one is refused (as create does). */
+function refuseLsm(p: Process): void {
+  if (p.apparmorProfile) {
+    throw new RuntimeError(
+      "process.apparmorProfile: AppArmor profiles are not supported by moat",
+      255,
+    );
+  }
+  if (p.selinuxLabel) {
+    throw new RuntimeError("process.selinuxLabel: SELinux labels are not supported by moat", 255);
+  }
 }

@@ -3,6 +3,8 @@
 // whether or not the sentry is alive (DESIGN §3).
 import { ERR_NOT_RUNNING, RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
+import type { ContainerRecord } from "../state/types.ts";
+import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
 import { currentStatus } from "./status.ts";
 import { thawAfterKill } from "./cgroup_ops.ts";
 import { memberStart, signalMembers } from "./members.ts";
@@ -27,6 +29,11 @@ export async function kill(
     if (opts.all) return;
     throw new RuntimeError(ERR_NOT_RUNNING);
   }
+  // the common call (an engine's kill of the init) goes through the sentry's pidfd
+  if (opts.pid === undefined && !opts.all && await signalThroughSentry(ctx, record, signal)) {
+    if (status === "paused" && signal === 9) thawAfterKill(ctx, record);
+    return;
+  }
   const port = await ctx.procs();
   if (opts.pid !== undefined) {
     const start = memberStart(ctx, record, opts.pid);
@@ -41,4 +48,24 @@ export async function kill(
   }
   // a frozen process cannot die: SIGKILL thaws a paused container (runc does the same)
   if (status === "paused" && signal === 9) thawAfterKill(ctx, record);
+}
+
+/** true once the sentry has signalled the init; false when there is no sentry to ask. */
+async function signalThroughSentry(
+  ctx: RuntimeContext,
+  record: ContainerRecord,
+  signal: number,
+): Promise<boolean> {
+  let reply: string;
+  try {
+    reply = await sentryRequest(ctx, record.controlSocket, `signal ${signal}`);
+  } catch (e) {
+    if (e instanceof SentryGone) return false;
+    throw e;
+  }
+  const { ok, rest } = parseReply(reply);
+  if (ok) return true;
+  // the sentry closed without answering (it is exiting with the init): use a pidfd of our own
+  if (reply === "") return false;
+  throw new RuntimeError(rest.startsWith("signal: no such process") ? ERR_NOT_RUNNING : rest);
 }

@@ -1,5 +1,6 @@
 // Starting a sentry for a plan and waiting for its one-line report (sentry/PROTOCOL.md §3):
 // shared by `create` (a container's init) and `exec` (a process in a running container).
+import { mark } from "../timing.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { LaunchPlan } from "../plan/types.ts";
 import { readLine } from "../sentry/client.ts";
@@ -29,6 +30,7 @@ export async function launchSentry(
   onHooks?: (childPid: number) => Promise<void>,
 ): Promise<Launched> {
   Deno.writeFileSync(planPath, encodePlan(plan), { mode: 0o600 });
+  mark("plan encoded and written");
   const port = await ctx.procs();
   let listener: Deno.UnixListener | undefined;
   let sentry: Deno.ChildProcess | undefined;
@@ -37,12 +39,15 @@ export async function launchSentry(
   try {
     listener = Deno.listen({ transport: "unix", path: notify.path });
     const launcher = await ctx.launcher();
+    mark("launcher loaded (libmoat, sentry memfd)");
     sentry = launcher.spawn(planPath);
+    mark("sentry spawned");
     ctx.log.debug(
       `${plan.containerId}: sentry ${sentry.pid} spawned (${performance.now().toFixed(1)} ms)`,
     );
     onSpawn(sentry);
     const reply = await awaitReport(listener, sentry, timeoutMs, onHooks);
+    mark("sentry report received");
     ctx.log.debug(`${plan.containerId}: sentry reported (${performance.now().toFixed(1)} ms)`);
     // "ok <sentry> <child> <intermediate>" or "error <child> <intermediate> <message>"
     const m = /^(ok|error) (\d+) (\d+) ?(.*)$/.exec(reply);

@@ -3,6 +3,9 @@ import { parseReply, SentryGone, sentryRequest } from "../sentry/client.ts";
 import { RuntimeError } from "../state/errors.ts";
 import type { RuntimeContext } from "./context.ts";
 import { currentStatus } from "./status.ts";
+import { lazyImport } from "../lazy.ts";
+
+type Hooks = typeof import("../hooks/lifecycle.ts");
 
 /**
  * `releaseOnExit`: the caller (a short-lived CLI) exits right after this returns; where nothing
@@ -39,7 +42,7 @@ export async function start(
     if (!ok) {
       // a failed startContainer hook stops the container and destroys it (runtime-spec)
       if (rest.startsWith("error running startContainer hook")) {
-        await (await import("../hooks/lifecycle.ts")).abandonContainer(ctx, record);
+        await (await lazyImport<Hooks>("core/hooks/lifecycle.ts")).abandonContainer(ctx, record);
       }
       throw new RuntimeError(rest);
     }
@@ -47,7 +50,7 @@ export async function start(
     ctx.store.write(record);
     // poststart hooks were recorded at create; containers without them load no hook code
     if (record.hooks?.poststart?.length) {
-      const hooks = await import("../hooks/lifecycle.ts");
+      const hooks = await lazyImport<Hooks>("core/hooks/lifecycle.ts");
       try {
         await hooks.runPoststart(ctx, record);
       } catch (e) {

@@ -5,6 +5,7 @@ import type { Process, Spec } from "../spec/types.ts";
 import { CLONE_NEW } from "../linux/consts.ts";
 import { planTerminal, processFields } from "./resolve.ts";
 import type { LaunchPlan } from "./types.ts";
+import { emptyAttrs, execAttrs } from "./process_attrs.ts";
 
 /** OCI namespace type → the file under /proc/<pid>/ns. */
 const NS_FILE: Record<string, string> = {
@@ -44,9 +45,11 @@ export function buildExecPlan(spec: Spec, process: Process, o: ExecPlanOptions):
     consoleSocket: o.consoleSocket,
     consoleRelay: o.consoleRelay,
   });
+  const attrs = execAttrs(process);
   return {
     containerId: o.id,
     exec: true,
+    ...(emptyAttrs(attrs) ? {} : { attrs }),
     execTarget: { pid: o.initPid, startTime: o.initStartTime },
     ...(o.detach ? { execRelease: true } : {}),
     ...(o.pidfdSocket ? { pidfdSocket: o.pidfdSocket } : {}),

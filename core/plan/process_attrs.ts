@@ -45,6 +45,24 @@ export function resolveAttrs(
   return attrs;
 }
 
+/**
+ * The attributes of an exec'd process (runc applies them on exec too): process.scheduler,
+ * ioPriority and execCPUAffinity (made for exec); nothing of the container's (hooks, sysctls,
+ * personality, time offsets belong to create).
+ */
+export function execAttrs(process: NonNullable<Spec["process"]>): PlanAttrs {
+  const attrs: PlanAttrs = { hooks: [], hookPause: false, sysctls: [], timeOffsets: [] };
+  if (process.scheduler) attrs.scheduler = scheduler(process.scheduler);
+  if (process.ioPriority) {
+    const cls = IOPRIO_CLASS[process.ioPriority.class];
+    attrs.ioPriority = cls << 13 | (process.ioPriority.priority ?? 0);
+  }
+  const aff = process.execCPUAffinity;
+  if (aff?.initial) attrs.cpuAffinityInitial = cpuMask(aff.initial, "initial");
+  if (aff?.final) attrs.cpuAffinityFinal = cpuMask(aff.final, "final");
+  return attrs;
+}
+
 /** True when the plan's attrs carry nothing (so the plan can omit them). */
 export function emptyAttrs(a: PlanAttrs): boolean {
   return a.hooks.length === 0 && !a.hookPause && a.sysctls.length === 0 &&

@@ -398,7 +398,9 @@ export function planTerminal(
     throw new PlanError("cannot use console socket if runc will not detach or allocate tty");
   }
   if (!opts.consoleRelay && !opts.consoleSocket) {
-    throw new PlanError("cannot allocate tty if runc will detach without setting console socket");
+    throw new PlanError(
+      "process.terminal: cannot allocate tty if runc will detach without setting console socket",
+    );
   }
   return {
     consoleSocket: opts.consoleSocket,

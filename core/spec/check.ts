@@ -56,6 +56,8 @@ export function req(check: Check, missing?: string): Required {
 
 export function str(v: unknown, path: string): asserts v is string {
   if (typeof v !== "string") fail(path, "must be a string");
+  // every string may reach a syscall or a C string of the plan, where NUL would cut it short
+  if (v.includes("\0")) fail(path, "must not contain a NUL byte");
 }
 
 export function nonEmptyStr(v: unknown, path: string): asserts v is string {
@@ -160,6 +162,7 @@ export function mapOf(each: Check, key?: (k: string, path: string) => void): Che
     for (const [k, val] of Object.entries(v)) {
       const p = entry(path, k);
       if (k === "") fail(p, "key must not be empty");
+      if (k.includes("\0")) fail(p, "key must not contain a NUL byte");
       key?.(k, p);
       each(val, p);
     }

@@ -36,11 +36,14 @@ export const idMappings: Check = arrOf(obj({
   size: req(intIn(1, 0xffff_ffff)),
 }));
 
+const deviceNumber = intIn(0, 0xfffff, "a device number in range 0..1048575");
+
 const device = obj({
   type: req(oneOf("device type", ["c", "b", "u", "p"])),
   path: req(absPath),
-  major: int64,
-  minor: int64,
+  // int64 in the spec, but a device node's number is Linux's: 12+20 bits (the plan allows 20+20)
+  major: deviceNumber,
+  minor: deviceNumber,
   fileMode: uint32,
   uid: uint32,
   gid: uint32,

@@ -70,7 +70,10 @@ export const checkResources: Check = obj({
     throttleReadIOPSDevice: throttleDevices,
     throttleWriteIOPSDevice: throttleDevices,
   }),
-  hugepageLimits: arrOf(obj({ pageSize: req(nonEmptyStr), limit: req(uint64) })),
+  hugepageLimits: arrOf(obj({
+    pageSize: req(matching(/^\d+(KB|MB|GB)$/, `a hugepage size such as "2MB" or "1GB"`)),
+    limit: req(uint64),
+  })),
   network: obj({
     classID: uint32,
     priorities: arrOf(obj({ name: req(nonEmptyStr), priority: req(uint32) })),

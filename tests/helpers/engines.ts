@@ -1,7 +1,8 @@
-// Private podman and containerd instances for end-to-end tests (../shared/reference/ENGINES.md):
-// their own config, storage, state and sockets under tests/.work, so nothing else on the machine
-// is touched, with bin/moat as the OCI runtime.
+// Private podman and containerd instances for end-to-end tests: their own config, storage, state
+// and sockets (under tests/.work; sockets and runtime state under a short run dir, run_dir.ts), so
+// nothing else on the machine is touched, with bin/moat as the OCI runtime.
 import { MOAT, WORK } from "./bundle.ts";
+import { removeRunDir, runDir } from "./run_dir.ts";
 import { busyboxImage, IMAGE } from "./image.ts";
 
 export function have(cmd: string): boolean {
@@ -101,7 +102,9 @@ export class Podman {
 
 export class Containerd {
   readonly dir = `${WORK}/containerd`;
-  readonly sock = `${this.dir}/containerd.sock`;
+  /** Sockets, containerd's state and the shims' runtime root: short paths (run_dir.ts). */
+  readonly run = runDir("containerd");
+  readonly sock = `${this.run}/containerd.sock`;
   #daemon?: Deno.ChildProcess;
 
   async start(): Promise<void> {
@@ -116,14 +119,14 @@ export class Containerd {
       [
         "version = 2",
         `root = "${this.dir}/root"`,
-        `state = "${this.dir}/state"`,
+        `state = "${this.run}/state"`,
         'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
         "[grpc]",
         `  address = "${this.sock}"`,
         "[ttrpc]",
         `  address = "${this.sock}.ttrpc"`,
         "[debug]",
-        `  address = "${this.dir}/debug.sock"`,
+        `  address = "${this.run}/debug.sock"`,
         '[plugins."io.containerd.internal.v1.opt"]',
         `  path = "${this.dir}/opt"`,
         "",
@@ -161,7 +164,7 @@ export class Containerd {
       "--runc-binary",
       MOAT,
       "--runc-root",
-      `${this.dir}/runc-root`,
+      `${this.run}/runc-root`,
       "--fifo-dir",
       `${this.dir}/fifo`,
     ];
@@ -181,5 +184,6 @@ export class Containerd {
       this.#daemon.kill("SIGTERM");
       await this.#daemon.status;
     }
+    removeRunDir("containerd");
   }
 }

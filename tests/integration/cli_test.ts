@@ -78,7 +78,7 @@ Deno.test({
     const deno = `${TOP}/.deno/bin/deno`;
     const out = `${WORK}/moat-bundle-test.js`;
     const b = await new Deno.Command(deno, {
-      args: ["bundle", "--quiet", "--unstable-raw-imports", "-o", out, `${TOP}/cli/main.ts`],
+      args: ["bundle", "--quiet", "--unstable-raw-imports", "-o", out, `${TOP}/cli/bundle.ts`],
       cwd: TOP,
     }).output();
     assertEquals(b.code, 0, new TextDecoder().decode(b.stderr));
@@ -137,4 +137,60 @@ Deno.test("cli: features is the OCI features document engines parse (stdout only
   assert(f.linux.capabilities.includes("CAP_SYS_ADMIN"));
   assert(f.linux.memoryPolicy.modes.includes("MPOL_BIND"));
   assertEquals(f.linux.netDevices.enabled, true);
+});
+
+Deno.test("cli: --help, help, help CMD, CMD --help and -h print runc-style usage, exit 0", async () => {
+  const global = await moat(["--help"]);
+  assertEquals([global.code, global.stderr], [0, ""]);
+  assert(global.stdout.startsWith("NAME:\n   moat - "), global.stdout);
+  assertStringIncludes(global.stdout, "\nCOMMANDS:\n");
+  assertStringIncludes(global.stdout, "\nGLOBAL OPTIONS:\n");
+  for (const argv of [["help"], ["-h"], []]) {
+    const r = await moat(argv);
+    assertEquals([r.code, r.stdout], [0, global.stdout], argv.join(" "));
+  }
+  const kill = await moat(["help", "kill"]);
+  assertEquals([kill.code, kill.stderr], [0, ""]);
+  assert(kill.stdout.startsWith("NAME:\n   moat kill - kill sends the specified signal"));
+  assertStringIncludes(
+    kill.stdout,
+    "\nUSAGE:\n   moat kill [command options] <container-id> [signal]\n",
+  );
+  assertStringIncludes(kill.stdout, "\nOPTIONS:\n   --all, -a ");
+  for (const argv of [["kill", "--help"], ["kill", "-h"], ["h", "kill"], ["kill", "-help"]]) {
+    const r = await moat(argv);
+    assertEquals([r.code, r.stdout], [0, kill.stdout], argv.join(" "));
+  }
+  // help of a command never runs it: no container needed, nothing created
+  const create = await moat(["create", "--bundle", "/nonexistent", "--help"]);
+  assertEquals(create.code, 0);
+  assert(create.stdout.startsWith("NAME:\n   moat create - create a container\n"));
+  // after exec's container id, --help belongs to the command
+  const exec = await moat(["exec", "no-such-container", "ls", "--help"]);
+  assertEquals(exec.code, 255);
+  assertStringIncludes(exec.stderr, "does not exist");
+});
+
+Deno.test("cli: an unknown command or help topic exits 3 as runc does (checkpoint --help too)", async () => {
+  for (const argv of [["bogus"], ["help", "bogus"], ["checkpoint", "--help"], ["restore"]]) {
+    const r = await moat(argv);
+    assertEquals(r.code, 3, argv.join(" "));
+    assertEquals(r.stdout, "");
+    assertStringIncludes(
+      r.stderr,
+      `No help topic for '${argv.at(-1) === "--help" ? argv[0] : argv.at(-1)}'`,
+    );
+  }
+});
+
+Deno.test("cli: --criu is refused, naming the flag", async () => {
+  const r = await moat(["--criu", "/usr/sbin/criu", "list"]);
+  assertEquals(r.code, 1);
+  assertStringIncludes(r.stderr, "--criu is not supported");
+});
+
+Deno.test("cli: update refuses per-resource flags beside --resources (runc ignores them)", async () => {
+  const r = await moat(["update", "--resources", "/dev/null", "--memory", "1m", "no-such-ctr"]);
+  assertEquals(r.code, 1);
+  assertStringIncludes(r.stderr, "update: --memory cannot be combined with --resources");
 });

@@ -2,6 +2,7 @@
 // its linux.seccomp, the views it virtualises, the egress policy, the live trace, fail-closed
 // mediation, exec'd processes under the same, and an engine's own notify agent.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { socketPath } from "../helpers/run_dir.ts";
 import { isRoot, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
 import {
   assertCreateRefused,
@@ -405,7 +406,7 @@ Deno.test({
     const bundle = sandboxBundle(["sleep", "60"], {}, (s) => {
       s.linux.seccomp = {
         defaultAction: "SCMP_ACT_ALLOW",
-        listenerPath: `${WORK}/agent-${id}.sock`,
+        listenerPath: socketPath(`agent-${id}.sock`),
         syscalls: [{ names: ["getppid"], action: "SCMP_ACT_NOTIFY" }],
       };
     });

@@ -1,10 +1,11 @@
 // Seccomp (linux.seccomp) in real containers: a static probe (tests/helpers/syscall_probe.c)
 // makes raw syscalls inside the container and prints what the kernel returned.
-import { defaultSeccompProfile } from "../../core/seccomp/default_profile.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { socketPath } from "../helpers/run_dir.ts";
 import { isRoot, makeBundle, type SpecObject, uniqueId, WORK } from "../helpers/bundle.ts";
 import { moat, moatToFile, ROOT, runBundle, waitFor } from "../helpers/moat.ts";
 import { NR, probeResults, withProbe } from "../helpers/probe.ts";
+import { dockerLikeSeccompProfile } from "../../tools/seccomp_docker_like.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 const SIGSYS = 31;
@@ -264,8 +265,7 @@ Deno.test({
   name: "seccomp: a Docker-like default profile runs a shell",
   ...root,
   async fn() {
-    // the checkout's own Docker-like profile (tests read nothing outside the checkout)
-    const profile = defaultSeccompProfile();
+    const profile = dockerLikeSeccompProfile();
     const bundle = makeBundle(["sh", "-c", "echo hello; ls / | wc -l"], (s) => {
       s.linux.seccomp = profile;
     });
@@ -355,7 +355,7 @@ async function notifyAgent(noNewPrivileges: boolean) {
       ],
     }).outputSync();
     assert(built.success, new TextDecoder().decode(built.stderr));
-    const sock = `${WORK}/agent-${Deno.pid}.sock`;
+    const sock = socketPath(`agent-${Deno.pid}.sock`);
     const stateOut = `${WORK}/agent-${Deno.pid}.json`;
     try {
       Deno.removeSync(stateOut);

@@ -1,6 +1,7 @@
 // process.terminal: a pty inside the container, sent to --console-socket (detached) or relayed
 // by the sentry (foreground run), with runc's refusals for the wrong combinations.
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { socketPath } from "../helpers/run_dir.ts";
 import { isRoot, makeBundle, MOAT, uniqueId, WORK } from "../helpers/bundle.ts";
 import { moat, moatToFile, processesMentioning, ROOT, waitFor } from "../helpers/moat.ts";
 
@@ -19,7 +20,7 @@ Deno.test({
         s.process.consoleSize = { height: 40, width: 132 };
       },
     );
-    const sock = `${WORK}/c-${id}.sock`;
+    const sock = socketPath(`c-${id}.sock`);
     const out = `${WORK}/c-${id}.out`;
     const receiver = new Deno.Command("python3", { args: [RECEIVER, sock, out, "hello\n"] })
       .spawn();
@@ -93,7 +94,7 @@ Deno.test({
       "cannot use console socket if runc will not detach or allocate tty",
     );
     const missing = await moatToFile(
-      ["create", "--bundle", tty, "--console-socket", `${WORK}/no-such-${id}.sock`, id],
+      ["create", "--bundle", tty, "--console-socket", socketPath(`no-such-${id}.sock`), id],
       `${tty}/o2`,
     );
     assertEquals(missing.code, 1);

@@ -2,7 +2,7 @@
 // anything; root inside is an unprivileged id outside; devices are bound from the host.
 import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { isRoot, makeBundle, MOAT, type SpecObject, uniqueId } from "../helpers/bundle.ts";
-import { assertCreateRefused, moat, moatToFile, runBundle } from "../helpers/moat.ts";
+import { assertCreateRefused, moat, moatToFile, runBundle, waitFor } from "../helpers/moat.ts";
 
 const root = { ignore: !isRoot(), sanitizeResources: false, sanitizeOps: false };
 
@@ -20,7 +20,8 @@ Deno.test({
       [
         "sh",
         "-c",
-        "id -u; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /bin/busybox; echo x > /dev/null && echo dev-ok; sleep 0.3",
+        // it waits for the test to have looked at it from the host (no timing involved)
+        "id -u; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /bin/busybox; echo x > /dev/null && echo dev-ok; while [ ! -e /dev/shm/go ]; do sleep 0.05; done",
       ],
       (s) => userns(s),
     );
@@ -28,8 +29,7 @@ Deno.test({
     const running = runBundle(bundle, id);
     // From the host, the container's process runs as the mapped id.
     let hostUid = "";
-    const end = Date.now() + 3000;
-    while (Date.now() < end && !hostUid) {
+    await waitFor(async () => {
       const st = await moat(["state", id]);
       if (st.code === 0 && JSON.parse(st.stdout).status === "running") {
         // state.pid is the container's init: its credentials as the host sees them
@@ -38,8 +38,10 @@ Deno.test({
           hostUid = /^Uid:\t(\d+)/m.exec(status)![1];
         } catch { /* gone */ }
       }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return hostUid !== "";
+    }, 30_000);
+    const go = await moat(["exec", id, "touch", "/dev/shm/go"]);
+    assertEquals(go.code, 0, go.stderr);
     const r = await running;
     assertEquals(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().replace(/\s+/g, " "));

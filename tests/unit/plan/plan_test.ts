@@ -150,7 +150,7 @@ Deno.test("plan: a terminal needs a console socket or the foreground relay", () 
     );
   assertThrows(
     () => tty({}),
-    "cannot allocate tty if runc will detach without setting console socket",
+    "process.terminal: cannot allocate tty if runc will detach without setting console socket",
   );
   assertEquals(tty({ consoleSocket: "/run/c.sock" }).terminal, {
     consoleSocket: "/run/c.sock",

@@ -4,8 +4,8 @@ import { compileCached } from "../../../core/seccomp/cache.ts";
 import { encodeRules } from "../../../core/seccomp/encode.ts";
 import { translateSeccomp } from "../../../core/seccomp/translate.ts";
 import type { Seccomp } from "../../../core/spec/types.ts";
-import { defaultSeccompProfile } from "../../../core/seccomp/default_profile.ts";
 import { loadLibmoat, seccompCompiler } from "../../../ffi/libmoat.ts";
+import { dockerLikeSeccompProfile } from "../../../tools/seccomp_docker_like.ts";
 
 const rules = (s: unknown) => encodeRules(translateSeccomp(s as Seccomp).rules);
 
@@ -61,8 +61,7 @@ Deno.test("seccomp compile: the C side rejects malformed rule lists", () => {
 Deno.test("seccomp cache: a hit returns the same BPF without compiling", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    // a Docker-like profile of the checkout's own (tests read nothing outside it)
-    const profile = defaultSeccompProfile();
+    const profile = dockerLikeSeccompProfile();
     const r = rules(profile);
     let compiles = 0;
     const real = seccompCompiler();

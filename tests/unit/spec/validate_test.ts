@@ -550,7 +550,7 @@ const BAD: [string, (c: Loose) => void, string][] = [
   [
     "resources",
     (c) => c.linux.resources.hugepageLimits = [{ pageSize: "", limit: 1 }],
-    "linux.resources.hugepageLimits[0].pageSize: must not be empty",
+    `linux.resources.hugepageLimits[0].pageSize: must be a hugepage size such as "2MB" or "1GB"`,
   ],
   [
     "resources",
