@@ -6,13 +6,14 @@
 //
 // Nothing of the host is used or left behind:
 // - dockerd's exec-root, pidfile and socket and its containerd's state and sockets live in
-//   /run/moat-e2e-<hash of the checkout path> (short whatever the checkout's depth: unix socket
-//   paths hold 108 bytes); data-root, containerd's root, configs and logs in tests/.work/docker;
-// - the exec-root (/run/moat-e2e-XXXXXXXX/exec, 27 characters) has Docker's default layout, so
-//   moat's state directories are `<exec-root>/runtime-runc/moby/<64-hex id>` (110 bytes before
-//   a file name, as with Docker's default /var/run/docker);
+//   /run/moat-e2e-<hash of the checkout path>/docker (run_dir.ts: short whatever the checkout's
+//   depth, unix socket paths hold 108 bytes); data-root, containerd's root, configs and logs in
+//   tests/.work/docker;
+// - the exec-root (/run/moat-e2e-XXXXXXXX/docker/exec, 34 characters) has Docker's default
+//   layout, so moat's state directories are `<exec-root>/runtime-runc/moby/<64-hex id>` (117
+//   bytes before a file name; Docker's default /var/run/docker gives 98);
 // - dockerd and its containerd run in a private mount namespace with a tmpfs on /run (dockerd
-//   hard-codes /run/docker/plugins, containerd 1.6 /run/containerd/s); /run/moat-e2e-XXXXXXXX is
+//   hard-codes /run/docker/plugins, containerd 1.6 /run/containerd/s); the run directory is
 //   bound back in, so the socket and moat's state stay visible to the tests. Rootfs, netns and
 //   shm mounts vanish with the namespace;
 // - no bridge, no iptables rules, no IP forwarding; cgroups under /moat-e2e-XXXXXXXX (cgroupfs
@@ -20,6 +21,7 @@
 import { MOAT, WORK } from "./bundle.ts";
 import { busyboxImage } from "./image.ts";
 import { capture, type Out } from "./bounded.ts";
+import { removeRunDir, RUN_DIR, runDir } from "./run_dir.ts";
 
 export { capture };
 
@@ -100,8 +102,8 @@ export const CHECKOUT_TAG = fnv1a(WORK);
 export class Docker {
   /** Work files: configs, logs, data-root, containerd's root. */
   readonly dir = `${WORK}/docker`;
-  /** Short, under /run: sockets, pidfiles, exec-root, containerd's state. */
-  readonly run = `/run/moat-e2e-${CHECKOUT_TAG}`;
+  /** Short, under /run (run_dir.ts): sockets, pidfiles, exec-root, containerd's state. */
+  readonly run = `${RUN_DIR}/docker`;
   readonly execRoot = `${this.run}/exec`;
   /** Where moat keeps a container's state: Docker's default layout below the exec-root. */
   readonly stateRoot = `${this.execRoot}/runtime-runc/moby`;
@@ -142,15 +144,14 @@ export class Docker {
 
   async start(): Promise<void> {
     this.#killLeftovers();
-    for (const d of [this.dir, this.run]) {
-      try {
-        Deno.removeSync(d, { recursive: true });
-      } catch { /* first run */ }
-    }
+    try {
+      Deno.removeSync(this.dir, { recursive: true });
+    } catch { /* first run */ }
+    removeRunDir("docker");
     for (const d of ["data", "client", "containerd/root", "containerd/opt", "runbind"]) {
       Deno.mkdirSync(`${this.dir}/${d}`, { recursive: true });
     }
-    Deno.mkdirSync(this.run, { recursive: true, mode: 0o700 });
+    runDir("docker");
     Deno.writeTextFileSync(
       `${this.dir}/daemon.json`,
       JSON.stringify(
@@ -309,9 +310,7 @@ export class Docker {
     const end = Date.now() + 20_000;
     while (processesMentioning(this.run).length && Date.now() < end) await sleep(100);
     this.#killLeftovers();
-    try {
-      Deno.removeSync(this.run, { recursive: true });
-    } catch { /* gone */ }
+    removeRunDir("docker");
     for (const root of cgroupRoots()) {
       const dir = `${root}${this.cgroupParent}`;
       if (!exists(dir)) continue;
