@@ -36,6 +36,8 @@ export type { CreateOptions, RunOptions };
 export interface RuntimeOptions {
   /** State directory (the CLI's --root); default /run/moat. */
   root?: string;
+  /** The rootfs overlay (the CLI's --overlay2): none, root:MEDIUM or all:MEDIUM. */
+  overlay2?: string;
   /** Receives debug and warning messages. */
   log?: (level: "debug" | "warning", msg: string) => void;
 }
@@ -54,6 +56,7 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     deviceBpf: async () => (await import("./ffi/bpf.ts")).deviceBpfLoader(),
     egressGuard: async () => (await import("./ffi/bpf.ts")).egressGuardLoader(),
     log: { debug: (m) => log("debug", m), warn: (m) => log("warning", m) },
+    ...(opts.overlay2 ? { overlay2: opts.overlay2 } : {}),
   };
   return {
     /**

@@ -18,6 +18,7 @@ export const LAZY_COMMANDS: Record<string, () => Promise<unknown>> = {
   "cli/commands/start.ts": () => import("./commands/start.ts"),
   "cli/commands/state.ts": () => import("./commands/state.ts"),
   "cli/commands/trace.ts": () => import("./commands/trace.ts"),
+  "cli/commands/tar.ts": () => import("./commands/tar.ts"),
   "cli/commands/update.ts": () => import("./commands/update.ts"),
   "cli/context.ts": () => import("./context.ts"),
   "cli/usage.ts": () => import("./usage.ts"),

@@ -19,6 +19,7 @@ export const GLOBAL_FLAGS: FlagTable = {
   rootless: { value: true },
   criu: { value: true },
   policy: { value: true },
+  overlay2: { value: true },
   help: { alias: "h" },
   version: { alias: "v" },
 };
@@ -40,6 +41,7 @@ export const COMMAND_NAMES = [
   "events",
   "features",
   "trace",
+  "tar",
 ];
 // a computed specifier each (core/lazy.ts): `state` does not load `create`'s module graph
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
@@ -82,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     const ctx = makeContext(root, logger);
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
+    ctx.overlay2 = flagString(g, "overlay2");
     // runc: --rootless auto (the default) means rootless when not running as root.
     const rootless = flagString(g, "rootless") ?? "auto";
     if (!["true", "false", "auto"].includes(rootless)) {

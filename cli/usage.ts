@@ -260,6 +260,16 @@ resumed.`,
 Prints the sandbox's mediation events (annotation dev.moat.trace) until the container ends.`,
     options: [],
   },
+  tar: {
+    summary: "write a container's rootfs overlay upper layer as a tar (runsc's tar rootfs-upper)",
+    usage: "rootfs-upper --file <file> <container-id>",
+    description: `${ID}
+
+Writes the upper layer of the container's rootfs overlay (--overlay2 or annotation
+dev.moat.overlay2) as an OCI layer tar: deleted lower files as .wh.NAME whiteouts, opaque
+directories as .wh..wh..opq.`,
+    options: [["--file value", "the tar file to write"]],
+  },
 };
 
 export const GLOBAL_OPTIONS: Array<[string, string]> = [
@@ -281,6 +291,10 @@ export const GLOBAL_OPTIONS: Array<[string, string]> = [
   [
     "--policy value",
     "defaults of the dev.moat.* sandbox annotations (a JSON object of the same keys)",
+  ],
+  [
+    "--overlay2 value",
+    'rootfs overlay: none, root:MEDIUM or all:MEDIUM; MEDIUM memory[,size=N], self or dir=/abs/path (default: "none"; annotation dev.moat.overlay2 wins)',
   ],
   ["--criu value", "refused: moat has no checkpoint/restore"],
   ["--help, -h", "show help"],

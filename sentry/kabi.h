@@ -204,6 +204,20 @@ struct moat_bpf_prog_attach {
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+/* fsopen(2)/fsconfig(2)/fsmount(2) */
+#define MOAT_FSOPEN_CLOEXEC 0x00000001
+#define MOAT_FSCONFIG_SET_STRING 1
+#define MOAT_FSCONFIG_CMD_CREATE 6
+#define MOAT_FSMOUNT_CLOEXEC 0x00000001
 #define MOAT_OPEN_TREE_CLONE 1
 #define MOAT_OPEN_TREE_CLOEXEC 02000000 /* O_CLOEXEC */
 #define MOAT_MOVE_MOUNT_F_EMPTY_PATH 0x00000004

@@ -448,6 +448,8 @@ void mounts_setup(const struct plan *p)
 	if (p->root_propagation && mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL) != 0)
 		init_die("set root propagation %#llx: %s", (unsigned long long)p->root_propagation,
 			 errstr(errno));
+	/* the rootfs overlay (overlay.c) first: the bind below and every mount land on it */
+	overlay_mount(p);
 	parent_mount_private(p->rootfs);
 	check_proc();
 	/* pivot_root needs the new root to be a mount point */

@@ -104,6 +104,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_VPROC_V2] = {"VPROC_V2", K_U64, 1, 0, 0},
 	[T_SANDBOX_FIRST] = {"SANDBOX_FIRST", K_U64, 1, 0, 0},
 	[T_POD_EGRESS_DEFAULT] = {"POD_EGRESS_DEFAULT", K_U64, 1, 0, 0},
+	[T_OVERLAY] = {"OVERLAY", K_NEST, PLAN_MAX_OVERLAYS, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -574,6 +575,54 @@ static int dec_netdev(struct dec *d, struct plan_netdev *v, const uint8_t *buf, 
 	return 0;
 }
 
+enum { OV_LOWER = 1, OV_UPPER, OV_WORK, OV_TARGET, OV_TMPFS, OV_TMPFS_DATA, OV_FILE,
+       OV_MAX = OV_FILE };
+static const struct tagspec overlay_tags[OV_MAX + 1] = {
+	[OV_LOWER] = {"OV_LOWER", K_STR, 1, 1, STR_MAX},
+	[OV_UPPER] = {"OV_UPPER", K_STR, 1, 1, STR_MAX},
+	[OV_WORK] = {"OV_WORK", K_STR, 1, 1, STR_MAX},
+	[OV_TARGET] = {"OV_TARGET", K_STR, 1, 1, STR_MAX},
+	[OV_TMPFS] = {"OV_TMPFS", K_STR, 1, 0, STR_MAX},
+	[OV_TMPFS_DATA] = {"OV_TMPFS_DATA", K_STR, 1, 0, 256},
+	[OV_FILE] = {"OV_FILE", K_U64, 1, 0, 0},
+};
+
+static int dec_overlay(struct dec *d, struct plan_overlay *o, const uint8_t *buf, size_t len)
+{
+	unsigned counts[OV_MAX + 1] = {0};
+	struct rec r;
+	size_t off = 0;
+	int rc;
+	o->tree = -1;
+	while ((rc = next_rec(d, buf, len, &off, &r)) == 1) {
+		if (check_shape(d, overlay_tags, OV_MAX, counts, &r))
+			return -1;
+		if (r.tag == OV_FILE) {
+			o->file = rd64(r.val);
+			if (boolean(d, "OV_FILE", o->file))
+				return -1;
+			continue;
+		}
+		char **slot = r.tag == OV_LOWER	  ? &o->lower
+			      : r.tag == OV_UPPER ? &o->upper
+			      : r.tag == OV_WORK  ? &o->work
+			      : r.tag == OV_TARGET ? &o->target
+			      : r.tag == OV_TMPFS ? &o->tmpfs
+						  : &o->tmpfs_data;
+		if (!(*slot = dupstr(d, &r)))
+			return -1;
+		if (r.tag != OV_TMPFS_DATA && absolute(d, overlay_tags[r.tag].name, *slot))
+			return -1;
+	}
+	if (rc < 0 || check_required(d, overlay_tags, OV_MAX, counts))
+		return -1;
+	if (o->tmpfs_data && !o->tmpfs)
+		return fail(d, "OV_TMPFS_DATA without OV_TMPFS");
+	if (o->file && !o->tmpfs)
+		return fail(d, "OV_FILE without OV_TMPFS");
+	return 0;
+}
+
 /* tags 60-79: hooks and process attributes */
 #include "plan_attrs.inc"
 #include "plan_sandbox.inc"
@@ -700,6 +749,8 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 	case T_SETGROUPS_DENY: p->setgroups_deny = v; return boolean(d, name, v);
 	case T_NET_DEVICE:
 		return dec_netdev(d, &p->netdevs[p->n_netdevs++], r->val, r->len);
+	case T_OVERLAY:
+		return dec_overlay(d, &p->overlays[p->n_overlays++], r->val, r->len);
 	case T_MEMPOLICY_MODE:
 		/* a mode 0..6 plus the three MPOL_F_* flag bits */
 		if ((v & 7) > 6 || (v & ~(uint64_t)0xe007) != 0)
@@ -799,7 +850,7 @@ static int check_mount_ns(struct dec *d, const struct plan *p)
 	if ((m && !m->path) || p->exec)
 		return 0;
 	if (p->n_mounts || p->n_devices || p->n_symlinks || p->n_masked || p->n_readonly ||
-	    p->rootfs_readonly)
+	    p->rootfs_readonly || p->n_overlays)
 		return fail(d, "a plan without a new mount namespace has mounts, devices, symlinks, masked or read-only paths");
 	return 0;
 }
@@ -888,6 +939,14 @@ void plan_free(struct plan *p)
 		free(p->mounts[i].gid_maps);
 	}
 	free(p->mounts);
+	for (size_t i = 0; i < p->n_overlays; i++) {
+		free(p->overlays[i].lower);
+		free(p->overlays[i].upper);
+		free(p->overlays[i].work);
+		free(p->overlays[i].target);
+		free(p->overlays[i].tmpfs);
+		free(p->overlays[i].tmpfs_data);
+	}
 	for (size_t i = 0; i < p->n_devices; i++) {
 		free(p->devices[i].path);
 		free(p->devices[i].host_path);

@@ -64,6 +64,20 @@ enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, 
 enum { VPROC_MEMORY = 1, VPROC_CPU, VPROC_CPUACCT, VPROC_CPUSET, VPROC_BLKIO, VPROC_PIDS,
        VPROC_MAX = VPROC_PIDS };
 
+/* 120-129: the rootfs overlay and filestores (PROTOCOL.md §12) */
+enum { T_OVERLAY = 120 };
+#define PLAN_MAX_OVERLAYS 64
+
+/* One overlay: the sentry mounts tmpfs (if any, in its own mount namespace, before clone3),
+ * makes upper, work and target and creates the overlayfs as a detached mount; the init
+ * attaches it at target (the rootfs), or the MOUNT whose source is target takes it.
+ * file: the lower is a file, copied to target by the sentry (no overlayfs). */
+struct plan_overlay {
+	char *lower, *upper, *work, *target, *tmpfs, *tmpfs_data;
+	uint64_t file;
+	int tree; /* the rootfs overlay's detached mount, made by the sentry (-1: none) */
+};
+
 struct plan_egress_rule {
 	uint64_t family, prefix, port, deny;
 	uint64_t pod; /* 1: the pod's policy (POD_EGRESS_DEFAULT), 0: the container's */
@@ -194,6 +208,8 @@ struct plan {
 	size_t n_ns;
 	struct plan_mount *mounts;
 	size_t n_mounts;
+	struct plan_overlay overlays[PLAN_MAX_OVERLAYS];
+	size_t n_overlays;
 	struct plan_device *devices;
 	size_t n_devices;
 	struct plan_symlink *symlinks;

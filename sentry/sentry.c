@@ -391,6 +391,8 @@ static void spawn_init(void)
 	prepare_idmapped_mounts();
 
 	char err[4200];
+	if (overlay_prepare(P, err, sizeof err) != 0)
+		setup_fail("%s", err);
 	int cgfd = cgroup_v2_fd(P, err, sizeof err);
 	if (cgfd == -2)
 		setup_fail("%s", err);
@@ -419,7 +421,9 @@ static void spawn_init(void)
 	init_pid = (pid_t)r;
 	if (cgfd >= 0)
 		close(cgfd);
-	/* the init holds the idmapped trees it will move into place; we need them no longer */
+	/* the init holds the idmapped (and overlay) trees it will move into place; we need them
+	 * no longer */
+	overlay_release(P);
 	for (size_t i = 0; i < P->n_mounts; i++)
 		if (P->mounts[i].idmap_tree >= 0) {
 			close(P->mounts[i].idmap_tree);

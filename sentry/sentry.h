@@ -17,6 +17,11 @@ _Noreturn void init_die(const char *fmt, ...) __attribute__((format(printf, 1, 2
 /* mounts.c: everything in the container's mount namespace, up to and after pivot_root. */
 void mounts_setup(const struct plan *p);
 
+/* overlay.c: the rootfs overlay; prepare in the sentry before clone3, mount in the init. */
+int overlay_prepare(struct plan *p, char *err, size_t len);
+void overlay_release(struct plan *p); /* after clone3: the init holds its copies */
+void overlay_mount(const struct plan *p);
+
 /* creds.c: resource limits, then identity and capabilities (in that order in init.c). */
 void creds_rlimits(const struct plan *p);
 void creds_apply(const struct plan *p);

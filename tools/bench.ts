@@ -228,6 +228,28 @@ console.log(
   }
 }
 
+// The rootfs overlay: a small-file workload on the rootfs per --overlay2 medium (bench_overlay.ts).
+{
+  const { benchOverlay } = await import("./bench_overlay.ts");
+  const moatRt = runtimes.find((r) => r.name === "moat")!;
+  const runcRt = runtimes.find((r) => r.name === "runc");
+  const ov = await benchOverlay(Math.min(runs, 7), work, bundle, moatRt.argv, runcRt?.argv);
+  const base = ov.rows.find((r) => r.label === "runc")?.phases;
+  console.log(
+    `\n| overlay: ${ov.files} small files on the rootfs (ms) | create+write | stat | unlink | total | ratio to runc |`,
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of ov.rows) {
+    const p = r.phases;
+    const ms = (us: number) => (us / 1000).toFixed(1);
+    console.log(
+      `| ${r.label} | ${ms(p.create)} | ${ms(p.stat)} | ${ms(p.unlink)} | ${ms(p.total)} | ${
+        ratio(p.total, base?.total)
+      } |`,
+    );
+  }
+}
+
 // Seccomp: a Docker-like allowlist compiled cold and from the cache (tools/bench_seccomp.ts).
 {
   const { benchSeccompCompile, benchSeccompRun } = await import("./bench_seccomp.ts");

@@ -6,6 +6,7 @@ import { seccompFeatures } from "../../core/seccomp/features.ts";
 import { CAPABILITIES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from "../../core/spec/tables.ts";
 import type { Command } from "./command.ts";
 import { POLICY_VALUES, TRACE_FAMILIES } from "../../core/sandbox/policy.ts";
+import { OVERLAY_ANNOTATION } from "../../core/plan/overlay.ts";
 
 /** Kernel features the sentry uses, from the running kernel's version and /dev/fuse. */
 function sandboxSupport(): Record<string, unknown> {
@@ -64,6 +65,9 @@ export function featuresDocument(): Record<string, unknown> {
       "org.opencontainers.runc.checkpoint.enabled": "false",
       // moat's sandbox policy keys and the values they take (core/sandbox/policy.ts)
       ...POLICY_VALUES,
+      // the rootfs overlay (core/plan/overlay.ts); the global --overlay2 takes the same values
+      [OVERLAY_ANNOTATION]:
+        "none|root:MEDIUM|all:MEDIUM, MEDIUM memory[,size=N[k|m|g]]|self|dir=/abs/path",
     },
     // what this host supports of the sandbox (DESIGN §4)
     "dev.moat.sandbox": sandboxSupport(),

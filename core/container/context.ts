@@ -77,4 +77,6 @@ export interface RuntimeContext {
    * containers whose annotations do not set a key (core/sandbox/policy.ts).
    */
   policyFile?: string;
+  /** --overlay2: the rootfs overlay for containers without a dev.moat.overlay2 annotation. */
+  overlay2?: string;
 }

@@ -12,6 +12,7 @@ import type { ContainerRecord } from "../state/types.ts";
 import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
+import { prepareOverlay } from "./filestore.ts";
 import { plannedCgroupDirs, setupContainerCgroups } from "./cgroups.ts";
 import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
 import { cgroupsPathUnder, moatKeys, type PodInfo, podInfo } from "../sandbox/pod.ts";
@@ -138,6 +139,8 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     const hooks = hookLib?.recordedHooks(spec);
     if (hooks) record.hooks = hooks;
     created = record;
+    // the rootfs overlay (--overlay2): journaled in overlay.json before any filestore exists
+    prepareOverlay(ctx, spec, plan, record, dir, podAnnotations(ctx, pod));
     if (spec.linux?.seccomp) {
       await (await lazyImport<typeof import("../seccomp/attach.ts")>("core/seccomp/attach.ts"))
         .attachSeccomp(ctx, spec, plan, record, dir);
@@ -264,6 +267,16 @@ async function guardEgress(ctx: RuntimeContext, plan: LaunchPlan, r: ContainerRe
     r.sandbox.egressGuard = true;
   } catch (e) {
     ctx.log.warn(`egress guard not attached to ${r.cgroup.v2}: ${(e as Error).message}`);
+  }
+}
+
+/** The `dev.moat.*` keys of a container's pod sandbox (a pod's containers inherit them). */
+function podAnnotations(ctx: RuntimeContext, pod: PodInfo | undefined): Record<string, string> {
+  if (pod?.type !== "container") return {};
+  try {
+    return moatKeys(ctx.store.read(pod.sandboxId).annotations);
+  } catch {
+    return {};
   }
 }
 

@@ -5,6 +5,7 @@ import type { RuntimeContext } from "./context.ts";
 import { removeContainerCgroups } from "./cgroups.ts";
 import { thawAfterKill } from "./cgroup_ops.ts";
 import { containerPids, signalMembers } from "./members.ts";
+import { removeOverlay } from "./filestore.ts";
 
 /** Kills a sentry we started ourselves and reaps it, so no process outlives a failed create. */
 export async function killSentry(sentry: Deno.ChildProcess): Promise<void> {
@@ -53,8 +54,10 @@ export async function killContainer(
 
 /** Removes the container's state directory (and with it the socket, plan and logs). */
 export function destroy(ctx: RuntimeContext, id: string): void {
-  // Cgroups first: their record lives in the state directory (state.json, or cgroup.json when
-  // create was killed before it wrote any state).
+  // Before the state directory goes: the overlay (overlay.json) and the cgroups (state.json, or
+  // cgroup.json when create was killed before it wrote any state) are recorded there. The
+  // overlay's memory media first: their pages are charged to the container's memory cgroup.
+  removeOverlay(ctx, id);
   removeContainerCgroups(ctx, id);
   ctx.store.remove(id);
 }

@@ -39,5 +39,7 @@ export function stateObject(
       ...(r.sandbox.note ? { note: r.sandbox.note } : {}),
     };
   }
+  // the rootfs overlay: each layer's upper (checkpoint and `tar rootfs-upper` read it)
+  if (r.overlay) out.overlay = r.overlay;
   return out;
 }

@@ -15,6 +15,7 @@ import {
 import type { LaunchPlan } from "./types.ts";
 import { decodeAttr, isAttrTag } from "./attrs_codec.ts";
 import { decodeSandbox, isSandboxTag } from "./sandbox_codec.ts";
+import { decodeOverlay, isOverlayTag } from "./overlay_codec.ts";
 import { type PlanRecord, records, recStr, recU64 } from "./records.ts";
 
 type Rec = PlanRecord;
@@ -388,6 +389,7 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       default:
         if (isAttrTag(r.tag)) decodeAttr(p, r);
         else if (isSandboxTag(r.tag)) decodeSandbox(p, r);
+        else if (isOverlayTag(r.tag)) decodeOverlay(p, r);
         else throw new Error(`plan: unknown tag ${r.tag}`);
     }
   }

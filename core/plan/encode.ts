@@ -14,6 +14,7 @@ import {
 import type { LaunchPlan, PlanIdMap } from "./types.ts";
 import { encodeAttrs } from "./attrs_codec.ts";
 import { encodeSandbox } from "./sandbox_codec.ts";
+import { encodeOverlays } from "./overlay_codec.ts";
 
 const utf8 = new TextEncoder();
 
@@ -120,6 +121,7 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
       if (m.rattrClr) n.u64(MountTag.RATTR_CLR, m.rattrClr);
     });
   }
+  if (p.overlays) encodeOverlays(w, p.overlays);
   for (const d of p.devices) {
     w.nest(Tag.DEVICE, (n) => {
       n.str(DeviceTag.PATH, d.path);

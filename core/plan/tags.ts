@@ -100,6 +100,19 @@ export const Tag = {
   VPROC_V2: 114,
   SANDBOX_FIRST: 115,
   POD_EGRESS_DEFAULT: 116,
+  // 120-129: the rootfs overlay and filestores (core/plan/overlay.ts, sentry/PROTOCOL.md §12)
+  OVERLAY: 120,
+} as const;
+
+/** OVERLAY nest: one overlayfs (or a file copy) the sentry prepares and the init mounts */
+export const OverlayTag = {
+  LOWER: 1,
+  UPPER: 2,
+  WORK: 3,
+  TARGET: 4,
+  TMPFS: 5,
+  TMPFS_DATA: 6,
+  FILE: 7,
 } as const;
 
 /** VIRT_FILES bits, in the order of sentry/vfs_fuse.c's vfs_proc_files */

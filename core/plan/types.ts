@@ -26,6 +26,25 @@ export interface PlanMount {
   rattrClr?: number;
 }
 
+/**
+ * One overlayfs of the rootfs overlay (tag 120, sentry/PROTOCOL.md §12; core/plan/overlay.ts):
+ * the sentry mounts `tmpfs` (memory medium), makes upper, work and target and creates the
+ * overlayfs as a detached mount; the init attaches it at `target` (the rootfs), or the bind
+ * mount whose source is `target` takes it.
+ */
+export interface PlanOverlay {
+  lower: string;
+  upper: string;
+  work: string;
+  /** The rootfs itself, or the directory (file: the copy) a bind mount of the plan takes. */
+  target: string;
+  /** A tmpfs mounted here first, with these options (the memory medium). */
+  tmpfs?: string;
+  tmpfsData?: string;
+  /** The lower is a file: copied to target (in the tmpfs), no overlayfs. */
+  file?: boolean;
+}
+
 /** A container-side hook the init runs (tags 60-68, sentry/PROTOCOL.md §8). */
 export interface PlanHook {
   kind: "createContainer" | "startContainer";
@@ -226,6 +245,8 @@ export interface LaunchPlan {
   domainname?: string;
   namespaces: PlanNamespace[];
   mounts: PlanMount[];
+  /** The rootfs overlay (--overlay2): mounted before the rootfs is bound and the mounts made. */
+  overlays?: PlanOverlay[];
   devices: PlanDevice[];
   symlinks: PlanSymlink[];
   maskedPaths: string[];

@@ -4,6 +4,7 @@ import type { CgroupRecord } from "../cgroup/types.ts";
 import type { SeccompRecord } from "../seccomp/prepare.ts";
 import type { SandboxRecord } from "../sandbox/attach.ts";
 import type { PodInfo } from "../sandbox/pod.ts";
+import type { OverlayRecord } from "../container/filestore.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -44,6 +45,11 @@ export interface ContainerRecord {
    * seccomp agent, no final CPU affinity): a CLI start may let the init exec once it has exited.
    */
   startAfterExit?: boolean;
+  /**
+   * The rootfs overlay (--overlay2, core/container/filestore.ts): per layer its destination,
+   * medium, lower and the upper (the container's writes: checkpoint and `tar rootfs-upper`).
+   */
+  overlay?: OverlayRecord;
   /** The pod it belongs to, from the CRI's annotations (core/sandbox/pod.ts). */
   pod?: PodInfo;
   /**

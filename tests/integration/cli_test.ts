@@ -137,6 +137,7 @@ Deno.test("cli: features is the OCI features document engines parse (stdout only
   assert(f.linux.capabilities.includes("CAP_SYS_ADMIN"));
   assert(f.linux.memoryPolicy.modes.includes("MPOL_BIND"));
   assertEquals(f.linux.netDevices.enabled, true);
+  assert(f.annotations["dev.moat.overlay2"].startsWith("none|root:MEDIUM|all:MEDIUM"));
 });
 
 Deno.test("cli: --help, help, help CMD, CMD --help and -h print runc-style usage, exit 0", async () => {

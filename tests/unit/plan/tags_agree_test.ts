@@ -41,6 +41,7 @@ const NESTED: Array<[Record<string, number>, string]> = [
   [tags.DenialTag, "DN_"],
   [tags.VprocDirTag, "VD_"],
   [tags.VprocKind, "VPROC_"],
+  [tags.OverlayTag, "OV_"],
 ];
 
 // C names with no TypeScript counterpart on purpose
