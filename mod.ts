@@ -15,6 +15,19 @@ import { run, type RunOptions } from "./core/container/run.ts";
 import { parseSignal } from "./core/container/signals.ts";
 import { start } from "./core/container/start.ts";
 import { wait } from "./core/container/wait.ts";
+import { exec, type ExecOptions } from "./core/container/exec.ts";
+import {
+  eventsTarget,
+  pause,
+  processes,
+  resume,
+  type StatsEvent,
+  statsEvent,
+  streamEvents,
+  update,
+} from "./core/container/cgroup_ops.ts";
+import { trace } from "./core/container/trace.ts";
+import type { Resources } from "./core/spec/types.ts";
 import { realHost } from "./core/plan/host.ts";
 import { StateStore } from "./core/state/store.ts";
 import { registerLazyModules } from "./core/lazy_modules.ts";
@@ -31,7 +44,7 @@ export { parseSpec, requireProcess, SpecError } from "./core/spec/mod.ts";
 export type { Spec } from "./core/spec/types.ts";
 export { RuntimeError } from "./core/state/errors.ts";
 export type { ContainerRecord, Status } from "./core/state/types.ts";
-export type { CreateOptions, RunOptions };
+export type { CreateOptions, ExecOptions, Resources, RunOptions, StatsEvent };
 
 export interface RuntimeOptions {
   /** State directory (the CLI's --root); default /run/moat. */
@@ -74,5 +87,27 @@ export function openRuntime(opts: RuntimeOptions = {}) {
     list: () => list(ctx),
     /** create + start + wait + delete; resolves to the exit status (128+signal if killed). */
     run: (o: RunOptions) => run(ctx, o),
+    /**
+     * Runs a process in a running container (`moat exec`): its exit status, or with `detach`
+     * 0 once it runs. The process is a child of this one (as with runc's caller).
+     */
+    exec: (id: string, o: ExecOptions) => exec(ctx, id, o),
+    pause: (id: string) => pause(ctx, id),
+    resume: (id: string) => resume(ctx, id),
+    /** Changes linux.resources of a running container (`moat update --resources`). */
+    update: (id: string, resources: Resources) => update(ctx, id, resources),
+    /** Host pids of the container's processes (`moat ps`). */
+    ps: (id: string) => processes(ctx, id),
+    /** One stats event (`moat events --stats`). */
+    stats: (id: string) => statsEvent(ctx, eventsTarget(ctx, id)),
+    /** Stats every `intervalMs` and OOM events until the container stops or `signal` aborts. */
+    events: (
+      id: string,
+      intervalMs: number,
+      emit: (e: StatsEvent) => void,
+      signal?: AbortSignal,
+    ) => streamEvents(ctx, eventsTarget(ctx, id), intervalMs, emit, signal),
+    /** The sandbox's mediation events as JSON lines until the container ends (`moat trace`). */
+    trace: (id: string, out: WritableStream<Uint8Array>) => trace(ctx, id, out),
   };
 }

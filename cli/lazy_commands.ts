@@ -3,6 +3,7 @@
 import { registerModules } from "../core/lazy.ts";
 
 export const LAZY_COMMANDS: Record<string, () => Promise<unknown>> = {
+  "cli/commands/checkpoint.ts": () => import("./commands/checkpoint.ts"),
   "cli/commands/create.ts": () => import("./commands/create.ts"),
   "cli/commands/delete.ts": () => import("./commands/delete.ts"),
   "cli/commands/events.ts": () => import("./commands/events.ts"),
@@ -12,6 +13,7 @@ export const LAZY_COMMANDS: Record<string, () => Promise<unknown>> = {
   "cli/commands/list.ts": () => import("./commands/list.ts"),
   "cli/commands/pause.ts": () => import("./commands/pause.ts"),
   "cli/commands/ps.ts": () => import("./commands/ps.ts"),
+  "cli/commands/restore.ts": () => import("./commands/restore.ts"),
   "cli/commands/resume.ts": () => import("./commands/resume.ts"),
   "cli/commands/run.ts": () => import("./commands/run.ts"),
   "cli/commands/spec.ts": () => import("./commands/spec.ts"),

@@ -42,6 +42,8 @@ export const COMMAND_NAMES = [
   "features",
   "trace",
   "tar",
+  "checkpoint",
+  "restore",
 ];
 // a computed specifier each (core/lazy.ts): `state` does not load `create`'s module graph
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
@@ -60,9 +62,6 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`invalid log format "${format}": must be text or json`);
     }
     logger = new CliLogger(flagString(g, "log"), format as LogFormat, flagBool(g, "debug"));
-    if (g.flags.has("criu")) {
-      throw new UsageError("--criu is not supported: moat has no checkpoint/restore");
-    }
     if (flagBool(g, "version")) {
       await printVersion();
       return 0;
@@ -85,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     ctx.systemdCgroup = flagBool(g, "systemd-cgroup");
     ctx.policyFile = flagString(g, "policy");
     ctx.overlay2 = flagString(g, "overlay2");
+    ctx.criu = flagString(g, "criu");
     // runc: --rootless auto (the default) means rootless when not running as root.
     const rootless = flagString(g, "rootless") ?? "auto";
     if (!["true", "false", "auto"].includes(rootless)) {

@@ -260,6 +260,66 @@ resumed.`,
 Prints the sandbox's mediation events (annotation dev.moat.trace) until the container ends.`,
     options: [],
   },
+  checkpoint: {
+    summary: "checkpoint a running container",
+    usage: "<container-id>",
+    description: `${ID}
+
+The checkpoint command saves the state of the container instance with CRIU. "moat features" says
+whether CRIU can checkpoint on this host; a container whose sandbox mediates system calls is
+refused (annotation dev.moat.mediation=off allows it).`,
+    options: [
+      ["--image-path value", "path for saving criu image files"],
+      ["--work-path value", "path for saving work files and logs"],
+      ["--parent-path value", "path for previous criu image files in pre-dump"],
+      ["--leave-running", "leave the process running after checkpointing"],
+      ["--tcp-established", "allow open tcp connections"],
+      ["--ext-unix-sk", "allow external unix sockets"],
+      ["--shell-job", "allow shell jobs"],
+      ["--lazy-pages", "refused: lazy migration is not supported"],
+      ["--status-fd value", "criu writes \\0 to this FD once lazy-pages is ready"],
+      ["--page-server value", "ADDRESS:PORT of the page server"],
+      ["--file-locks", "handle file locks, for safety"],
+      [
+        "--pre-dump",
+        "dump container's memory information only, leave the container running after this",
+      ],
+      ["--manage-cgroups-mode value", "cgroups mode: soft|full|strict|ignore (default: soft)"],
+      ["--empty-ns value", "create a namespace, but don't restore its properties"],
+      ["--auto-dedup", "enable auto deduplication of memory images"],
+    ],
+  },
+  restore: {
+    summary: "restore a container from a previous checkpoint",
+    usage: "<container-id>",
+    description: `${ID}
+
+Restores the saved state of the container instance that was previously saved using the moat
+checkpoint command; a new sentry attaches to the restored init.`,
+    options: [
+      [
+        "--console-socket value",
+        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+      ],
+      ["--image-path value", "path to criu image files for restoring"],
+      ["--work-path value", "path for saving work files and logs"],
+      ["--tcp-established", "allow open tcp connections"],
+      ["--ext-unix-sk", "allow external unix sockets"],
+      ["--shell-job", "allow shell jobs"],
+      ["--file-locks", "handle file locks, for safety"],
+      ["--manage-cgroups-mode value", "cgroups mode: soft|full|strict|ignore (default: soft)"],
+      ["--bundle value, -b value", "path to the root of the bundle directory"],
+      ["--detach, -d", "detach from the container's process"],
+      ["--pid-file value", "specify the file to write the process id to"],
+      ["--no-subreaper", "disable the use of the subreaper used to reap reparented processes"],
+      ["--no-pivot", "do not use pivot root to jail process inside rootfs"],
+      ["--empty-ns value", "create a namespace, but don't restore its properties"],
+      ["--auto-dedup", "enable auto deduplication of memory images"],
+      ["--lazy-pages", "refused: lazy migration is not supported"],
+      ["--lsm-profile value", "Specify an LSM profile to be used during restore"],
+      ["--lsm-mount-context value", "Specify an LSM mount context to be used during restore"],
+    ],
+  },
   tar: {
     summary: "write a container's rootfs overlay upper layer as a tar (runsc's tar rootfs-upper)",
     usage: "rootfs-upper --file <file> <container-id>",
@@ -296,7 +356,7 @@ export const GLOBAL_OPTIONS: Array<[string, string]> = [
     "--overlay2 value",
     'rootfs overlay: none, root:MEDIUM or all:MEDIUM; MEDIUM memory[,size=N], self or dir=/abs/path (default: "none"; annotation dev.moat.overlay2 wins)',
   ],
-  ["--criu value", "refused: moat has no checkpoint/restore"],
+  ["--criu value", 'path to the criu binary used for checkpoint and restore (default: "criu")'],
   ["--help, -h", "show help"],
   ["--version, -v", "print the version"],
 ];

@@ -105,6 +105,7 @@ static const struct tagspec top[T_MAX_TOP + 1] = {
 	[T_SANDBOX_FIRST] = {"SANDBOX_FIRST", K_U64, 1, 0, 0},
 	[T_POD_EGRESS_DEFAULT] = {"POD_EGRESS_DEFAULT", K_U64, 1, 0, 0},
 	[T_OVERLAY] = {"OVERLAY", K_NEST, PLAN_MAX_OVERLAYS, 0, 0},
+	[T_ATTACH] = {"ATTACH", K_BYTES, 1, 0, 0},
 	[T_CGROUP_PROCS] = {"CGROUP_PROCS", K_STR, PLAN_MAX_CGROUP_PROCS, 0, STR_MAX},
 	[T_CGROUP_V2_DIR] = {"CGROUP_V2_DIR", K_STR, 1, 0, STR_MAX},
 	[T_SECCOMP_BPF] = {"SECCOMP_BPF", K_BYTES, 1, 0, 0},
@@ -764,6 +765,15 @@ static int dec_top(struct dec *d, struct plan *p, const struct rec *r)
 				    PLAN_MAX_MEMPOLICY_NODES_BYTES);
 		memcpy(p->mempolicy_nodes, r->val, r->len);
 		p->mempolicy_nodes_len = r->len;
+		return 0;
+	case T_ATTACH:
+		/* two u64: the restored init's pid and start time (clock ticks) */
+		if (r->len != 16)
+			return fail(d, "ATTACH: %u bytes (must be 16)", r->len);
+		p->attach_pid = rd64(r->val);
+		p->attach_start = rd64(r->val + 8);
+		if (p->attach_pid == 0 || p->attach_pid > 0x3fffffff)
+			return fail(d, "ATTACH: pid %llu out of range", (unsigned long long)p->attach_pid);
 		return 0;
 	case T_EXEC_TARGET:
 		/* two u64: pid, start time (clock ticks, /proc/<pid>/stat field 22) */

@@ -57,6 +57,9 @@ enum { T_SANDBOX_BPF = 100, T_SANDBOX_NOTIFY, T_SANDBOX_EARLY, T_UNAME_RELEASE, 
        T_VIRT_SYSINFO, T_VIRT_FILES, T_EGRESS_DEFAULT, T_EGRESS_RULE, T_TRACE, T_TRACE_FILE,
        T_DENIAL, T_ADOPT_SOCKET, T_VPROC_DIR, T_VPROC_V2, T_SANDBOX_FIRST,
        T_POD_EGRESS_DEFAULT };
+/* 140-159: checkpoint/restore. 140: `restore`: no init is cloned, the sentry attaches to the
+ * tree CRIU restored (u64 pid, u64 start time) and supervises it as a sidecar */
+enum { T_ATTACH = 140 };
 #define PLAN_MAX_EGRESS_RULES 1024
 #define PLAN_MAX_DENIALS 256
 #define PLAN_MAX_VPROC_DIRS 8
@@ -253,6 +256,7 @@ struct plan {
 	size_t n_uid_maps, n_gid_maps;
 	uint64_t setgroups_deny;
 	uint64_t exec_target_pid, exec_target_start;
+	uint64_t attach_pid, attach_start; /* T_ATTACH (restore) */
 	uint64_t exec_release;
 	char *pidfd_socket;
 	struct plan_netdev netdevs[PLAN_MAX_NET_DEVICES];

@@ -453,6 +453,24 @@ static void spawn_init(void)
 	err_rd = ip.errp[0];
 }
 
+/* `restore` (T_ATTACH): CRIU restored the container's tree with --restore-sibling, so its init
+ * is already a child of the restore's caller, exactly where a cloned init would be; we only hold
+ * it by pidfd and supervise it as after a start. Nothing is loaded into it: CRIU restored its
+ * seccomp filters, and a container whose sandbox mediated was never checkpointed. */
+static void attach_init(void)
+{
+	init_pid = (pid_t)P->attach_pid;
+	pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+	if (pidfd < 0)
+		setup_fail("attach to the restored init %d: %s", (int)init_pid, errstr(errno));
+	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	/* checked after the pidfd is held: the pid cannot be recycled under us from here on */
+	if (!proc_is(P->attach_pid, P->attach_start))
+		setup_fail("the restored init %d is gone", (int)init_pid);
+	running = 1;
+	start_attempted = 1;
+}
+
 /* Read everything the init wrote until it closes the error pipe (exit or execve). */
 static size_t read_err(char *buf, size_t len)
 {
@@ -1069,12 +1087,16 @@ int main(int argc, char **argv)
 			setup_fail("%s", err);
 	}
 
-	spawn_init();
+	if (P->attach_pid)
+		attach_init();
+	else
+		spawn_init();
 	/* our own session: the caller's terminal and process group signals are not ours. After
 	 * the clone, so that the init stays in the caller's session, as with runc (a terminal
 	 * init makes its own session in console.c). */
 	setsid();
-	wait_ready();
+	if (!P->attach_pid)
+		wait_ready();
 	/* uname answers carry the container's hostname: the sentry's own uts namespace is read */
 	if (P->sandbox.notify && plan_ns_find(P, CLONE_NEWUTS) &&
 	    setns(pidfd, CLONE_NEWUTS) != 0) /* rootless: that namespace is not ours to enter */

@@ -5,6 +5,7 @@ import { MOUNT_OPTION_NAMES } from "../../core/plan/mount_options.ts";
 import { seccompFeatures } from "../../core/seccomp/features.ts";
 import { CAPABILITIES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from "../../core/spec/tables.ts";
 import type { Command } from "./command.ts";
+import { type CriuProbe, probeCriu } from "../../core/criu/probe.ts";
 import { POLICY_VALUES, TRACE_FAMILIES } from "../../core/sandbox/policy.ts";
 import { OVERLAY_ANNOTATION } from "../../core/plan/overlay.ts";
 
@@ -31,7 +32,18 @@ function sandboxSupport(): Record<string, unknown> {
 /** Namespace types moat can create or join. */
 const NAMESPACES = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"];
 
-export function featuresDocument(): Record<string, unknown> {
+/** Checkpoint/restore as CRIU makes it available here (core/criu/probe.ts). */
+function checkpointSupport(criu?: CriuProbe): Record<string, unknown> {
+  if (!criu) return { enabled: false, reason: "not probed" };
+  return {
+    enabled: criu.available,
+    criu: criu.binary,
+    ...(criu.version ? { criuVersion: criu.version } : {}),
+    ...(criu.reason ? { reason: criu.reason } : {}),
+  };
+}
+
+export function featuresDocument(criu?: CriuProbe): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: "1.3.0",
@@ -62,7 +74,8 @@ export function featuresDocument(): Record<string, unknown> {
     },
     annotations: {
       "io.github.seccomp.libseccomp.version": "2.5.4",
-      "org.opencontainers.runc.checkpoint.enabled": "false",
+      // runc's key: engines read it to offer checkpoint/restore
+      "org.opencontainers.runc.checkpoint.enabled": criu?.available ? "true" : "false",
       // moat's sandbox policy keys and the values they take (core/sandbox/policy.ts)
       ...POLICY_VALUES,
       // the rootfs overlay (core/plan/overlay.ts); the global --overlay2 takes the same values
@@ -71,15 +84,18 @@ export function featuresDocument(): Record<string, unknown> {
     },
     // what this host supports of the sandbox (DESIGN §4)
     "dev.moat.sandbox": sandboxSupport(),
+    // checkpoint and restore run CRIU (core/criu/): whether it works on this host, and why not
+    "dev.moat.checkpoint": checkpointSupport(criu),
     potentiallyUnsafeConfigAnnotations: ["bundle"],
   };
 }
 
 const command: Command = {
   flags: {},
-  run() {
-    console.log(JSON.stringify(featuresDocument(), null, 4));
-    return Promise.resolve(0);
+  async run(ctx) {
+    const criu = await probeCriu(ctx.criu);
+    console.log(JSON.stringify(featuresDocument(criu), null, 4));
+    return 0;
   },
 };
 export default command;

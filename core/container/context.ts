@@ -79,4 +79,6 @@ export interface RuntimeContext {
   policyFile?: string;
   /** --overlay2: the rootfs overlay for containers without a dev.moat.overlay2 annotation. */
   overlay2?: string;
+  /** The global --criu (runc's): the CRIU binary checkpoint and restore run; default "criu". */
+  criu?: string;
 }

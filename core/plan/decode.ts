@@ -332,6 +332,15 @@ export function decodePlan(buf: Uint8Array): LaunchPlan {
       case Tag.MEMPOLICY_NODES:
         (p.memoryPolicy ??= { mode: 0, nodes: new Uint8Array(0) }).nodes = r.value.slice();
         break;
+      case Tag.ATTACH: {
+        if (r.value.length !== 16) throw new Error("plan: ATTACH must be 16 bytes");
+        const v = new DataView(r.value.buffer, r.value.byteOffset, 16);
+        p.attach = {
+          pid: Number(v.getBigUint64(0, true)),
+          startTime: Number(v.getBigUint64(8, true)),
+        };
+        break;
+      }
       case Tag.EXEC_TARGET: {
         if (r.value.length !== 16) throw new Error("plan: EXEC_TARGET must be 16 bytes");
         const v = new DataView(r.value.buffer, r.value.byteOffset, 16);

@@ -186,6 +186,13 @@ export function encodePlan(p: LaunchPlan): Uint8Array {
     w.u64(Tag.MEMPOLICY_MODE, p.memoryPolicy.mode);
     if (p.memoryPolicy.nodes.length) w.raw(Tag.MEMPOLICY_NODES, p.memoryPolicy.nodes);
   }
+  if (p.attach) {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, BigInt(p.attach.pid), true);
+    v.setBigUint64(8, BigInt(p.attach.startTime), true);
+    w.raw(Tag.ATTACH, b);
+  }
   if (p.execTarget) {
     const b = new Uint8Array(16);
     const v = new DataView(b.buffer);

@@ -102,6 +102,8 @@ export const Tag = {
   POD_EGRESS_DEFAULT: 116,
   // 120-129: the rootfs overlay and filestores (core/plan/overlay.ts, sentry/PROTOCOL.md §12)
   OVERLAY: 120,
+  // 140-159: checkpoint/restore. 140: restore: the sentry attaches to the restored init
+  ATTACH: 140,
 } as const;
 
 /** OVERLAY nest: one overlayfs (or a file copy) the sentry prepares and the init mounts */

@@ -228,6 +228,8 @@ export interface LaunchPlan {
   exec?: boolean;
   /** `exec`: the init whose /proc/<pid>/ns files are joined, with its start time. */
   execTarget?: { pid: number; startTime: number };
+  /** `restore`: no init is cloned; the sentry supervises this restored one (pid, start time). */
+  attach?: { pid: number; startTime: number };
   /**
    * `exec --detach`: the process execs only after the CLI that started the sentry has exited,
    * so an engine has read the pid file before the process can exit (containerd 1.6's shim

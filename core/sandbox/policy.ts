@@ -39,6 +39,7 @@ export const POLICY_KEYS = {
   egressDeny: "dev.moat.egress.deny",
   trace: "dev.moat.trace",
   traceFile: "dev.moat.trace.file",
+  mediation: "dev.moat.mediation",
 } as const;
 
 /** Cloud metadata endpoints (AWS/GCP/Azure IPv4, AWS IPv6): denied unless a policy says else. */
@@ -57,6 +58,7 @@ export const POLICY_VALUES: Record<string, string> = {
   [POLICY_KEYS.egressDeny]: `comma list of CIDR or CIDR:port (default ${DEFAULT_EGRESS_DENY})`,
   [POLICY_KEYS.trace]: `comma list of ${TRACE_FAMILIES.join(", ")}, or all`,
   [POLICY_KEYS.traceFile]: "absolute host path",
+  [POLICY_KEYS.mediation]: "on|off (off: nothing mediated, as a checkpoint needs)",
 };
 
 /**
@@ -101,6 +103,10 @@ export function resolvePolicy(
       throw new PolicyError(`${src}: ${(e as Error).message}`);
     }
   };
+  // mediation=off: the sentry holds no seccomp listener (CRIU cannot checkpoint one), so every
+  // feature answered through it is off by default and asking for one is a conflict
+  const mediation = choice(POLICY_KEYS.mediation, ["on", "off"] as const, "on");
+  if (mediation === "off") return unmediated(get, choice);
   const [traceText, traceSrc] = get(POLICY_KEYS.trace);
   const trace: TraceFamily[] = [];
   for (const f of (traceText ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
@@ -135,6 +141,37 @@ export function resolvePolicy(
     },
     trace: [...new Set(trace)],
     ...(traceFile !== undefined ? { traceFile } : {}),
+  };
+}
+
+/** The policy of dev.moat.mediation=off; a key that needs mediation is an error naming it. */
+function unmediated(
+  get: (key: string) => [string | undefined, string],
+  choice: <T extends string>(key: string, allowed: readonly T[], dflt: T) => T,
+): SandboxPolicy {
+  const conflict = (key: string, ok: (v: string) => boolean) => {
+    const [v, src] = get(key);
+    if (v !== undefined && !ok(v)) {
+      throw new PolicyError(
+        `${src}: ${JSON.stringify(v)} needs the sentry's mediation, which ` +
+          `${POLICY_KEYS.mediation}=off turns off`,
+      );
+    }
+  };
+  conflict(POLICY_KEYS.virtualize, (v) => v === "off");
+  conflict(POLICY_KEYS.unameRelease, () => false);
+  conflict(POLICY_KEYS.unameVersion, () => false);
+  conflict(POLICY_KEYS.egressDefault, (v) => v === "allow");
+  conflict(POLICY_KEYS.egressAllow, (v) => v.trim() === "");
+  conflict(POLICY_KEYS.egressDeny, (v) => v.trim() === "");
+  conflict(POLICY_KEYS.trace, (v) => v.trim() === "");
+  conflict(POLICY_KEYS.traceFile, () => false);
+  return {
+    surface: choice(POLICY_KEYS.surface, ["default", "off"] as const, "default"),
+    virtualize: false,
+    uname: {},
+    egress: { default: "allow", allow: [], deny: [] },
+    trace: [],
   };
 }
 

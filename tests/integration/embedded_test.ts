@@ -46,3 +46,53 @@ Deno.test({
     assertEquals(rec.id, a);
   },
 });
+
+Deno.test({
+  name: "embedded: exec, pause/resume, update, ps, stats and events without a subprocess",
+  ...root,
+  async fn() {
+    const rt = openRuntime({ root: `${WORK}/embedded` });
+    const id = uniqueId("embx");
+    const bundle = makeBundle(["sleep", "60"]);
+    const rec = await rt.create({ id, bundle });
+    try {
+      await rt.start(id);
+      const code = await rt.exec(id, {
+        process: {
+          args: ["sh", "-c", "echo from-exec > /dev/shm/x; exit 3"],
+          cwd: "/",
+          user: { uid: 0, gid: 0 },
+        },
+      });
+      assertEquals(code, 3);
+      assertEquals(
+        Deno.readTextFileSync(`/proc/${rec.pid}/root/dev/shm/x`),
+        "from-exec\n",
+      );
+      rt.pause(id);
+      assertEquals(rt.state(id).status, "paused");
+      rt.resume(id);
+      assertEquals(rt.state(id).status, "running");
+      await rt.update(id, { memory: { limit: 48 * 1024 * 1024 } });
+      const mem = (rt.state(id) as { cgroup?: { v1?: { memory?: string } } }).cgroup?.v1?.memory;
+      if (mem) {
+        assertEquals(
+          Deno.readTextFileSync(`${mem}/memory.limit_in_bytes`).trim(),
+          String(48 * 1024 * 1024),
+        );
+      }
+      assertEquals(rt.ps(id).includes(rec.pid), true);
+      const stats = rt.stats(id);
+      assertEquals(stats.type, "stats");
+      const seen: string[] = [];
+      const stop = new AbortController();
+      await rt.events(id, 50, (e) => {
+        seen.push(e.type);
+        stop.abort();
+      }, stop.signal);
+      assertEquals(seen, ["stats"]);
+    } finally {
+      await rt.delete(id, true);
+    }
+  },
+});
