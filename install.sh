@@ -19,10 +19,11 @@ fi
 # end-to-end tests drive them with moat as their runtime), python3 (a console-socket peer in
 # the tests: Deno cannot receive SCM_RIGHTS), containernetworking-plugins and iproute2 (the pods'
 # network of the CRI tests), criu (checkpoint/restore; `moat features` says whether it works on
-# this kernel).
+# this kernel), docker.io (Docker 20.10: the tests run a private dockerd; they call
+# /usr/bin/docker and /usr/sbin/dockerd by full path).
 pkgs=(make gcc musl-tools libseccomp-dev busybox-static runc crun python3 util-linux
   podman conmon containerd fuse-overlayfs uidmap iptables catatonit
-  containernetworking-plugins iproute2 criu)
+  containernetworking-plugins iproute2 criu docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

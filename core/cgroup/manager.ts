@@ -96,15 +96,11 @@ export function setup(env: CgroupEnv, input: SetupInput): CgroupRecord {
   const planned = planWrites(env, rec, input.resources ?? {}, true, input.linuxDevices);
   env.journal?.(rec);
   try {
-    for (const d of rec.created) {
-      try {
-        env.fs.mkdir(d);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) {
-          throw new CgroupError(`mkdir ${d}: ${describeError(e)}`);
-        }
-      }
-    }
+    const mounts = [
+      ...Object.values(env.layout.v1),
+      ...(env.layout.v2Mount ? [env.layout.v2Mount] : []),
+    ];
+    for (const d of rec.created) mkdirIn(env.fs, d, mounts);
     initCpuset(env.fs, rec);
     if (rec.v2) enableControllers(env, rec.v2, planned.writes);
     applyWrites(env.fs, rec, planned.writes);
@@ -117,6 +113,25 @@ export function setup(env: CgroupEnv, input: SetupInput): CgroupRecord {
     throw e;
   }
   return rec;
+}
+
+/**
+ * mkdir; a parent that existed when the record was planned may have been removed since (the
+ * container that created it was deleted meanwhile: removeSharedParents), so it is made again.
+ */
+function mkdirIn(fs: CgroupFs, d: string, mounts: string[], depth = 0): void {
+  try {
+    fs.mkdir(d);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return;
+    const parent = parentDir(d);
+    const inHierarchy = mounts.some((m) => parent.startsWith(m + "/"));
+    if (e instanceof Deno.errors.NotFound && inHierarchy && depth < 32 && !fs.exists(parent)) {
+      mkdirIn(fs, parent, mounts, depth + 1);
+      return mkdirIn(fs, d, mounts, depth + 1);
+    }
+    throw new CgroupError(`mkdir ${d}: ${describeError(e)}`);
+  }
 }
 
 function planWrites(
@@ -384,9 +399,13 @@ function descendants(fs: CgroupFs, dir: string, depth = 0): string[] {
 /**
  * Removes every directory moat created, deepest first, killing stragglers and retrying while the
  * kernel still drains a cgroup (EBUSY) for up to `timeoutMs`. Pre-existing directories stay.
- * Returns the directories that could not be removed.
+ * Only the container's own cgroups (and the sub-cgroups its workload made in them) are drained
+ * and killed: a parent moat created on the way (Docker's /docker, podman's /libpod_parent) is
+ * shared with every container placed below it later, so it is only removed once empty, and what
+ * lives in it is never touched. Returns the container's directories that could not be removed.
  */
 export function remove(fs: CgroupFs, rec: CgroupRecord, timeoutMs = 5000): string[] {
+  const own = new Set([...Object.values(rec.v1), ...(rec.v2 ? [rec.v2] : [])]);
   const ours = [...rec.created].filter((d) => fs.exists(d));
   if (ours.length === 0) return [];
   // A paused container's processes cannot die until thawed (v1).
@@ -396,7 +415,7 @@ export function remove(fs: CgroupFs, rec: CgroupRecord, timeoutMs = 5000): strin
     } catch { /* best effort */ }
   }
   const order: string[] = [];
-  for (const d of [...ours].sort((a, b) => b.length - a.length)) {
+  for (const d of ours.filter((d) => own.has(d)).sort((a, b) => b.length - a.length)) {
     for (const x of descendants(fs, d)) if (!order.includes(x)) order.push(x);
     if (!order.includes(d)) order.push(d);
   }
@@ -412,7 +431,10 @@ export function remove(fs: CgroupFs, rec: CgroupRecord, timeoutMs = 5000): strin
         failed.push(d);
       }
     }
-    if (failed.length === 0 || Date.now() > deadline) return failed;
+    if (failed.length === 0 || Date.now() > deadline) {
+      removeSharedParents(fs, ours.filter((d) => !own.has(d)));
+      return failed;
+    }
     // Whatever still lives in our cgroups (an orphaned sentry after a killed create) goes.
     for (const d of failed) {
       for (const pid of pidsIn(fs, d)) {
@@ -423,5 +445,15 @@ export function remove(fs: CgroupFs, rec: CgroupRecord, timeoutMs = 5000): strin
     }
     left = failed;
     sleepSync(round < 10 ? 5 : 20);
+  }
+}
+
+/** Parents moat created, deepest first, each removed only if no other cgroup is in it now. */
+function removeSharedParents(fs: CgroupFs, parents: string[]): void {
+  for (const d of [...parents].sort((a, b) => b.length - a.length)) {
+    if (fs.children(d).length > 0) continue;
+    try {
+      fs.rmdir(d);
+    } catch { /* another container's (its processes or a cgroup made meanwhile) */ }
   }
 }

@@ -111,8 +111,61 @@ Deno.test("remove retries while the kernel still drains a cgroup (EBUSY), and su
   assert(!h.fs.exists("/sys/fs/cgroup/memory/c"));
   h.fs.mkdir("/sys/fs/cgroup/pids/d");
   h.fs.busy.set("/sys/fs/cgroup/pids/d", 1_000_000);
-  const left = remove(h.fs, { ...rec, created: ["/sys/fs/cgroup/pids/d"] }, 50);
+  const left = remove(
+    h.fs,
+    { ...rec, v1: { pids: "/sys/fs/cgroup/pids/d" }, created: ["/sys/fs/cgroup/pids/d"] },
+    50,
+  );
   assertEquals(left, ["/sys/fs/cgroup/pids/d"]);
+});
+
+Deno.test("a parent moat created is shared: removing its creator leaves the others' cgroups and processes", async () => {
+  const h = v1Host();
+  const e = env(h);
+  const first = setup(e, { id: "c1", cgroupsPath: "/shared/c1", systemd: false, resources: {} });
+  assert(first.created.includes("/sys/fs/cgroup/pids/shared"), "c1 created the parent");
+  const second = setup(e, { id: "c2", cgroupsPath: "/shared/c2", systemd: false, resources: {} });
+  assert(!second.created.includes("/sys/fs/cgroup/pids/shared"));
+  // a live process in c2 (ours, so nothing else can be hit); c2 is busy while it lives
+  const sleeper = new Deno.Command("sleep", { args: ["60"], stdout: "null", stderr: "null" })
+    .spawn();
+  try {
+    for (const c of Object.keys(second.v1)) {
+      h.fs.files.set(`${second.v1[c]}/cgroup.procs`, `${sleeper.pid}\n`);
+      h.fs.busy.set(second.v1[c], 1_000_000);
+    }
+    assertEquals(remove(h.fs, first, 50), []);
+    for (const d of Object.values(first.v1)) assert(!h.fs.exists(d), `${d} removed`);
+    for (const d of Object.values(second.v1)) assert(h.fs.exists(d), `${d} left alone`);
+    assert(h.fs.exists("/sys/fs/cgroup/pids/shared"), "the parent holds c2: it stays");
+    // SIGKILLed, it would be a zombie now (we have not reaped it)
+    const state = Deno.readTextFileSync(`/proc/${sleeper.pid}/stat`).split(") ")[1][0];
+    assert(state !== "Z" && state !== "X", `c2's process was not killed (state ${state})`);
+    // once empty, the parent goes with its creator
+    for (const d of Object.values(second.v1)) h.fs.busy.delete(d);
+    assertEquals(remove(h.fs, second), []);
+    assert(h.fs.exists("/sys/fs/cgroup/pids/shared"), "c2 did not create it: it stays (runc)");
+  } finally {
+    sleeper.kill("SIGKILL");
+    await sleeper.status;
+  }
+});
+
+Deno.test("setup makes a parent again that was removed after the record was planned", () => {
+  const h = v1Host();
+  h.fs.mkdir("/sys/fs/cgroup/pids/gone");
+  h.fs.mkdir("/sys/fs/cgroup/memory/gone");
+  const rec = setup({
+    ...env(h),
+    // the journal runs between planning and mkdir: the parent's creator is deleted right then
+    journal: () => {
+      h.fs.rmdir("/sys/fs/cgroup/pids/gone");
+      h.fs.rmdir("/sys/fs/cgroup/memory/gone");
+    },
+  }, { id: "c", cgroupsPath: "/gone/c", systemd: false, resources: {} });
+  assert(!rec.created.includes("/sys/fs/cgroup/pids/gone"));
+  assert(h.fs.exists("/sys/fs/cgroup/pids/gone/c"));
+  assert(h.fs.exists("/sys/fs/cgroup/memory/gone/c"));
 });
 
 Deno.test("v2: controllers enabled top-down, leaf gets the files, no v1 writes", () => {
