@@ -25,7 +25,8 @@ let counter = 0;
 /** A fresh bundle directory whose config.json is runc's default spec, adjusted by `edit`. */
 export function makeBundle(args: string[], edit?: (spec: SpecObject) => void): string {
   const rootfs = busyboxRootfs();
-  const dir = `${WORK}/bundles/b${Deno.pid}-${++counter}`;
+  // unique across test modules too: each module has its own counter in the same process
+  const dir = `${WORK}/bundles/b${Deno.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
   Deno.mkdirSync(dir, { recursive: true });
   const spec: SpecObject = defaultSpec();
   spec.root.path = rootfs;
