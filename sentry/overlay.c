@@ -101,15 +101,36 @@ static int overlay_tree(const struct plan_overlay *o, char *err, size_t len)
 	const char *keys[] = {"source", "lowerdir+", "upperdir", "workdir", "index", "metacopy",
 			      "redirect_dir"};
 	const char *vals[] = {"overlay", o->lower, o->upper, o->work, "off", "off", "off"};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		if (syscall(SYS_fsconfig, fs, MOAT_FSCONFIG_SET_STRING, keys[i], vals[i], 0) != 0) {
+	/* fsconfig takes strings of at most 255 bytes: a longer layer path (podman's storage
+	 * under a deep checkout) goes as /proc/self/fd/N of a directory we hold open */
+	int held[3] = {-1, -1, -1};
+	char alias[3][32];
+	int rc = 0;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !rc; i++) {
+		const char *v = vals[i];
+		if (i >= 1 && i <= 3 && strlen(v) > 255) {
+			held[i - 1] = open(v, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (held[i - 1] < 0) {
+				fs_error(-1, keys[i], o->lower, err, len);
+				rc = -1;
+				break;
+			}
+			snprintf(alias[i - 1], sizeof alias[i - 1], "/proc/self/fd/%d", held[i - 1]);
+			v = alias[i - 1];
+		}
+		if (syscall(SYS_fsconfig, fs, MOAT_FSCONFIG_SET_STRING, keys[i], v, 0) != 0) {
 			fs_error(fs, keys[i], o->lower, err, len);
-			close(fs);
-			return -1;
+			rc = -1;
 		}
 	}
-	if (syscall(SYS_fsconfig, fs, MOAT_FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) {
+	if (!rc && syscall(SYS_fsconfig, fs, MOAT_FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) {
 		fs_error(fs, "create", o->lower, err, len);
+		rc = -1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	if (rc) {
 		close(fs);
 		return -1;
 	}

@@ -162,14 +162,18 @@ async function tarCat(file: string, name: string): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-for (const medium of ["memory", "self", "dir"]) {
+// "dir-long": layer paths past fsconfig's 255-byte strings (podman's storage in a deep checkout)
+for (const variant of ["memory", "self", "dir", "dir-long"]) {
+  const medium = variant === "dir-long" ? "dir" : variant;
   Deno.test({
-    name: `overlay root:${medium}: writes land in the upper, the lower is unchanged byte for byte`,
+    name: `overlay root:${variant}: writes land in the upper, the lower is unchanged byte for byte`,
     ...root,
     async fn() {
       const rootfs = rootfsCopy();
-      const store = `${rootfs}/../store`;
-      Deno.mkdirSync(store);
+      const store = variant === "dir-long"
+        ? `${rootfs}/../store/${"d".repeat(120)}/${"e".repeat(120)}`
+        : `${rootfs}/../store`;
+      Deno.mkdirSync(store, { recursive: true });
       const value = medium === "dir" ? `root:dir=${Deno.realPathSync(store)}` : `root:${medium}`;
       const before = await checksum(rootfs);
       const id = cid("ov");
