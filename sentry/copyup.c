@@ -26,29 +26,7 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st)
 		close(in);
 		return -1;
 	}
-	char buf[65536];
-	ssize_t r;
-	int rc = 0;
-	while ((r = read(in, buf, sizeof buf)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -1;
-			break;
-		}
-		for (ssize_t off = 0; off < r;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = -1;
-				break;
-			}
-			off += w;
-		}
-		if (rc)
-			break;
-	}
+	int rc = copy_fd(in, out);
 	if (rc == 0 && fchmod(out, st->st_mode & 07777) != 0)
 		rc = -1;
 	close(in);

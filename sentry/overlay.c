@@ -40,29 +40,7 @@ static int copy_file(const char *from, const char *to, const struct stat *st)
 		errno = e;
 		return -1;
 	}
-	char buf[65536];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = (int)n;
-			break;
-		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = -1;
-				break;
-			}
-			off += w;
-		}
-		if (rc)
-			break;
-	}
+	int rc = copy_fd(in, out);
 	if (!rc && (fchown(out, st->st_uid, st->st_gid) != 0 || fchmod(out, st->st_mode & 07777) != 0))
 		rc = -1;
 	int e = errno;

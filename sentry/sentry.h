@@ -73,6 +73,7 @@ const char *errstr(int e);          /* strerror, lower-case like Go's (runc's) w
 int fds_close_from(int from);       /* close every fd >= from */
 int fds_cloexec_from(int from);     /* mark every fd >= from close-on-exec */
 void write_all(int fd, const char *buf, size_t len); /* retry short writes and EINTR */
+int copy_fd(int in, int out);                         /* read to EOF, write all; 0 or -1 */
 int proc_is(uint64_t pid, uint64_t start); /* /proc/<pid> started at `start` (no pid reuse) */
 int proc_exit_code(uint64_t pid);  /* wait status of a zombie, -1 if not one */
 int fd_on_procfs(int fd);           /* 1 if the fd is a file of a procfs (fstatfs magic) */

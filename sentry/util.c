@@ -259,3 +259,24 @@ int fd_recv(int sock, char *buf, size_t cap, size_t *got)
 	memcpy(&fd, CMSG_DATA(c), sizeof fd);
 	return fd;
 }
+
+/* Copies everything from in to out (EINTR and short writes retried); 0 or -1 with errno. */
+int copy_fd(int in, int out)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			off += w;
+		}
+	}
+}

@@ -6,6 +6,7 @@
 // private mount namespace where that controller list is hidden (nothing on the host changes).
 import { busyboxRootfsAt } from "./busybox_rootfs.ts";
 import { defaultSpec } from "../core/bundle/default_spec.ts";
+import { median } from "./bench_util.ts";
 
 // deno-lint-ignore no-explicit-any
 type SpecObject = Record<string, any>;
@@ -91,11 +92,6 @@ async function timeIt(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** `create` and `run -d` hand their stdio to the container: give them nothing to hold open. */

@@ -4,6 +4,7 @@
 // API (mod.ts) running create+start+wait+delete in this one process against the kernel floor
 // (tools/c/floor.c: clone into the namespaces, chroot, exec, wait; no runtime at all).
 import { openRuntime } from "../mod.ts";
+import { buildStaticTool, median, runQuiet as sh } from "./bench_util.ts";
 
 export interface Runtime {
   name: string;
@@ -12,28 +13,10 @@ export interface Runtime {
 
 const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** `create` hands its stdio to the container: it gets nothing to hold open (detached). */
-async function sh(argv: string[], detached = false): Promise<void> {
-  const r = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "null",
-    stderr: detached ? "null" : "piped",
-  }).output();
-  if (!r.success) {
-    throw new Error(`${argv.join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
-  }
-}
-
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** `deno run` of a file that prints one line, with bin/moat's flags. */
@@ -140,12 +123,7 @@ export async function embeddedLoop(
     });
     if (i >= 3) xs.push(ms);
   }
-  const floorBin = `${work}/floor`;
-  const cc = new Deno.Command("gcc", {
-    args: ["-O2", "-Wall", "-Wextra", "-Werror", "-o", floorBin, `${top}/tools/c/floor.c`],
-    stderr: "piped",
-  }).outputSync();
-  if (!cc.success) throw new Error(new TextDecoder().decode(cc.stderr));
+  const floorBin = buildStaticTool(work, "floor");
   const f = new Deno.Command(floorBin, { args: [String(runs), rootfs, "/bin/true"] }).outputSync();
   if (!f.success) throw new Error(`floor: ${new TextDecoder().decode(f.stderr)}`);
   return { embedded: median(xs), floor: Number(new TextDecoder().decode(f.stdout)) / 1000 };

@@ -1,6 +1,7 @@
 // Cost of cgroup setup: `create` of the bench bundle without linux.resources and with a typical
 // set (memory, cpu, pids, devices), moat beside runc. Each sample times `create` only; the
 // container is deleted (untimed) before the next one.
+import { median, runQuiet as run } from "./bench_util.ts";
 
 export interface CgroupBench {
   rows: Array<{ name: string; plain: number; resources: number }>;
@@ -12,24 +13,6 @@ const RESOURCES = {
   cpu: { shares: 512, quota: 50000, period: 100000, cpus: "0" },
   pids: { limit: 256 },
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** `create` hands its stdio to the container: give it nothing to hold open (no pipe). */
-async function run(argv: string[], detached = false): Promise<void> {
-  const r = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "null",
-    stderr: detached ? "null" : "piped",
-  }).output();
-  if (!r.success) {
-    throw new Error(`${argv.slice(-3).join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
-  }
-}
 
 export async function benchCgroupCreate(
   runs: number,

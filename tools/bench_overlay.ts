@@ -1,6 +1,7 @@
 // The rootfs overlay's cost (issue 11 item 7): a small-file workload (create+write, stat, unlink
 // of 5000 files, tools/c/smallfile_bench.c timing itself inside the container) on the rootfs with
 // --overlay2 none, root:memory and root:self, beside runc in the same run.
+import { buildStaticTool, median } from "./bench_util.ts";
 
 // deno-lint-ignore no-explicit-any
 type SpecObject = Record<string, any>;
@@ -11,32 +12,7 @@ export interface OverlayBench {
   rows: Array<{ label: string; phases: Record<string, number> }>;
 }
 
-const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PHASES = ["create", "stat", "unlink", "total"];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function buildBench(work: string): string {
-  const out = `${work}/smallfile_bench`;
-  const r = new Deno.Command("musl-gcc", {
-    args: [
-      "-static",
-      "-O2",
-      "-Wall",
-      "-Wextra",
-      "-Werror",
-      "-o",
-      out,
-      `${top}/tools/c/smallfile_bench.c`,
-    ],
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  return out;
-}
 
 export async function benchOverlay(
   samples: number,
@@ -46,7 +22,7 @@ export async function benchOverlay(
   runcArgv: string[] | undefined,
   files = 5000,
 ): Promise<OverlayBench> {
-  const bin = buildBench(work);
+  const bin = buildStaticTool(work, "smallfile_bench");
   const dir = `${work}/overlay-bench`;
   Deno.mkdirSync(dir, { recursive: true });
   const c = JSON.parse(Deno.readTextFileSync(`${bundle}/config.json`)) as SpecObject;

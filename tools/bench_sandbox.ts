@@ -3,6 +3,7 @@
 // file), a mediated uname round trip, 1000 loopback connects under an egress policy, and the
 // sentry's PSS while the container makes 100 mediated calls a second. tools/c/syscall_bench.c
 // does the timing inside the container.
+import { buildStaticTool } from "./bench_util.ts";
 
 // deno-lint-ignore no-explicit-any
 type SpecObject = Record<string, any>;
@@ -11,27 +12,6 @@ export interface SandboxBench {
   /** ns per call: mode → runtime label → value */
   calls: Record<string, Record<string, number>>;
   pss?: number;
-}
-
-const top = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-
-function buildBench(work: string): string {
-  const out = `${work}/syscall_bench`;
-  const r = new Deno.Command("musl-gcc", {
-    args: [
-      "-static",
-      "-O2",
-      "-Wall",
-      "-Wextra",
-      "-Werror",
-      "-o",
-      out,
-      `${top}/tools/c/syscall_bench.c`,
-    ],
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  return out;
 }
 
 function bundleFor(
@@ -83,7 +63,7 @@ export async function benchSandbox(
   moatArgv: string[],
   runcArgv?: string[],
 ): Promise<SandboxBench> {
-  const bin = buildBench(work);
+  const bin = buildStaticTool(work, "syscall_bench");
   const calls: SandboxBench["calls"] = {};
   const put = (label: string, vals: Record<string, number>) => {
     for (const [mode, v] of Object.entries(vals)) (calls[mode] ??= {})[label] = v;

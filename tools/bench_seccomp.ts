@@ -6,11 +6,7 @@ import { encodeRules } from "../core/seccomp/encode.ts";
 import { translateSeccomp } from "../core/seccomp/translate.ts";
 import { seccompCompiler } from "../ffi/libmoat.ts";
 import { dockerLikeSeccompProfile } from "./seccomp_docker_like.ts";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { median } from "./bench_util.ts";
 
 export interface SeccompBench {
   insns: number;
