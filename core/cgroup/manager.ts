@@ -90,8 +90,11 @@ export function planRecord(env: CgroupEnv, input: SetupInput): CgroupRecord {
  * Creates and configures the container's cgroups. On any error every directory it created is
  * removed again before the error propagates.
  */
-export function setup(env: CgroupEnv, input: SetupInput): CgroupRecord {
-  const rec = planRecord(env, input);
+export function setup(
+  env: CgroupEnv,
+  input: SetupInput,
+  rec: CgroupRecord = planRecord(env, input),
+): CgroupRecord {
   // Plan every write before touching the host: a field this host cannot enforce fails here.
   const planned = planWrites(env, rec, input.resources ?? {}, true, input.linuxDevices);
   env.journal?.(rec);

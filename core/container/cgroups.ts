@@ -36,15 +36,19 @@ export async function cgroupEnv(ctx: RuntimeContext, withBpf: boolean): Promise<
  * The directories setupContainerCgroups will create, known before anything exists (a `cgroup`
  * mount binds them); undefined when the container may end up without cgroups of its own.
  */
-export async function plannedCgroupDirs(
+export async function plannedCgroups(
   ctx: RuntimeContext,
   spec: Spec,
   id: string,
-): Promise<ContainerCgroupDirs | undefined> {
+): Promise<CgroupRecord | undefined> {
   if (ctx.noCgroups || ctx.rootless) return undefined;
   if (!spec.mounts?.some((m) => m.type === "cgroup")) return undefined;
-  const rec = planRecord(await cgroupEnv(ctx, false), setupInput(ctx, spec, id));
-  return { v1: rec.v1, v2: rec.v2 };
+  return planRecord(await cgroupEnv(ctx, false), setupInput(ctx, spec, id));
+}
+
+/** What a `cgroup` mount of the plan binds. */
+export function cgroupDirs(rec: CgroupRecord | undefined): ContainerCgroupDirs | undefined {
+  return rec && { v1: rec.v1, v2: rec.v2 };
 }
 
 function setupInput(ctx: RuntimeContext, spec: Spec, id: string) {
@@ -64,6 +68,8 @@ export async function setupContainerCgroups(
   plan: LaunchPlan,
   record: ContainerRecord,
   dir: string,
+  /** plannedCgroups' record, when the plan already used it (not planned twice) */
+  planned?: CgroupRecord,
 ): Promise<void> {
   if (ctx.noCgroups) return;
   const env = await cgroupEnv(ctx, true);
@@ -71,7 +77,7 @@ export async function setupContainerCgroups(
     Deno.writeTextFileSync(`${dir}/cgroup.json`, JSON.stringify(r), { mode: 0o600 });
   let rec: CgroupRecord;
   try {
-    rec = setup(env, setupInput(ctx, spec, record.id));
+    rec = setup(env, setupInput(ctx, spec, record.id), planned);
   } catch (e) {
     // runc in rootless mode ignores cgroups it may not create; so do we, loudly in the log.
     if (

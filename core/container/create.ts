@@ -13,7 +13,7 @@ import type { RuntimeContext } from "./context.ts";
 import { destroy, killSentry } from "./destroy.ts";
 import { launchSentry } from "./launch.ts";
 import { prepareOverlay } from "./filestore.ts";
-import { plannedCgroupDirs, setupContainerCgroups } from "./cgroups.ts";
+import { cgroupDirs, plannedCgroups, setupContainerCgroups } from "./cgroups.ts";
 import { attachSandbox, sandboxCgroups } from "../sandbox/attach.ts";
 import { cgroupsPathUnder, moatKeys, type PodInfo, podInfo } from "../sandbox/pod.ts";
 import {
@@ -102,6 +102,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
         spec.process!.consoleSize = { height: rows, width: columns };
       } catch { /* our stdout is not a terminal */ }
     }
+    const plannedCg = await plannedCgroups(ctx, spec, opts.id);
     const plan = buildPlan(spec, {
       id: opts.id,
       bundle,
@@ -114,7 +115,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
       consoleSocket: opts.consoleSocket ? absolutePath(opts.consoleSocket) : undefined,
       pidfdSocket: opts.pidfdSocket ? absolutePath(opts.pidfdSocket) : undefined,
       consoleRelay: opts.consoleRelay,
-      cgroupDirs: await plannedCgroupDirs(ctx, spec, opts.id),
+      cgroupDirs: cgroupDirs(plannedCg),
     }, ctx.host);
     mark("plan built");
 
@@ -151,7 +152,7 @@ export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<
     record.sandbox = await attachSandbox(ctx, policy, plan, dir, spec.linux?.seccomp, podPolicy);
     // Cgroups exist and are configured before the sentry starts; it places the init in them.
     mark("sandbox filter compiled");
-    await setupContainerCgroups(ctx, spec, plan, record, dir);
+    await setupContainerCgroups(ctx, spec, plan, record, dir, plannedCg);
     mark("cgroups created and written");
     sandboxCgroups(plan, record.cgroup);
     // Later calls (exec, delete's hooks) use this copy: edits to config.json after create have
