@@ -293,6 +293,16 @@ static _Noreturn void peer_main(int cmd, int ready)
 					if (L[i].hold == HOLD_UNTIL_DRAIN)
 						L[i].hold = HOLD_NONE;
 			if (c == 'q' || c == 0) {
+				/* connects the workload completed may still sit in an accept queue:
+				 * count them too (the listeners are non-blocking) */
+				for (size_t i = 0; i < NL; i++) {
+					if (L[i].type != SOCK_STREAM || L[i].hold)
+						continue;
+					for (int a; (a = accept4(L[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0;) {
+						L[i].count++;
+						close(a);
+					}
+				}
 				peer_report();
 				_exit(0);
 			}
